@@ -1,0 +1,126 @@
+using ImageSearch.Distances;
+using ImageSearch.Storage;
+
+namespace ImageSearch.Indexes;
+
+/// <summary>
+/// A searchable set of fixed-dimension vectors, each under a unique <see cref="long"/> key. Implemented by
+/// <see cref="ExactIndex"/> (brute force, exact) and <see cref="Hnsw.HnswIndex"/> (approximate graph search).
+/// </summary>
+/// <remarks>
+/// <para>Distances follow <see cref="Metric"/>; smaller is closer. Results are ordered by distance, ties by key.</para>
+/// <para>Input is validated before anything changes: a wrong dimension, a NaN or infinite element, a zero vector
+/// under <see cref="DistanceMetric.Cosine"/> or a duplicate key throws an <see cref="ArgumentException"/> naming the
+/// argument, and leaves the index as it was.</para>
+/// <para>Thread-safety: every member may be called from several threads at once. Searches run concurrently with
+/// each other; each implementation documents how searches interleave with adds and removes.</para>
+/// <para>Indexes are saved in one checksummed file format (see <c>docs/file-format.md</c>) and opened with
+/// <see cref="VectorIndex.Load(string)"/>, whatever their type.</para>
+/// </remarks>
+public interface IVectorIndex
+{
+    /// <summary>Number of elements in every vector.</summary>
+    int Dimension { get; }
+
+    /// <summary>How distances are computed.</summary>
+    DistanceMetric Metric { get; }
+
+    /// <summary>How vectors are stored (arithmetic is always in <see cref="float"/>).</summary>
+    VectorElementType ElementType { get; }
+
+    /// <summary>Number of live (added and not removed) vectors.</summary>
+    int Count { get; }
+
+    /// <summary>
+    /// Adds one vector under a new key.
+    /// </summary>
+    /// <param name="key">Any <see cref="long"/> not already in the index.</param>
+    /// <param name="vector">Exactly <see cref="Dimension"/> finite elements; copied, not kept.</param>
+    /// <exception cref="ArgumentException">The key is already present (remove it first to replace a vector), or the
+    /// vector has the wrong length, a NaN or infinite element, or is zero under cosine.</exception>
+    void Add(long key, ReadOnlySpan<float> vector);
+
+    /// <summary>
+    /// Adds many vectors at once. All of them are validated first: if any is invalid, or any key is duplicated
+    /// (in the index or within <paramref name="keys"/>), nothing is added.
+    /// </summary>
+    /// <param name="keys">One new key per vector.</param>
+    /// <param name="vectors">The vectors, row after row: <c>keys.Length * Dimension</c> elements.</param>
+    /// <exception cref="ArgumentException">See <see cref="Add(long, ReadOnlySpan{float})"/>.</exception>
+    void AddRange(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors);
+
+    /// <summary>Removes a vector. Returns <see langword="false"/> when the key is not present.</summary>
+    /// <param name="key">The key to remove.</param>
+    /// <returns><see langword="true"/> when a vector was removed.</returns>
+    bool Remove(long key);
+
+    /// <summary>Whether a live vector has this key.</summary>
+    /// <param name="key">The key to look up.</param>
+    /// <returns><see langword="true"/> when present.</returns>
+    bool Contains(long key);
+
+    /// <summary>
+    /// Copies the stored vector of <paramref name="key"/> into <paramref name="destination"/> (normalised under cosine,
+    /// rounded to <see cref="Half"/> precision under <see cref="VectorElementType.Float16"/>).
+    /// </summary>
+    /// <param name="key">The key to look up.</param>
+    /// <param name="destination">At least <see cref="Dimension"/> elements.</param>
+    /// <returns><see langword="false"/> when the key is not present.</returns>
+    bool TryGetVector(long key, Span<float> destination);
+
+    /// <summary>A snapshot of the live keys, in no particular order.</summary>
+    /// <returns>A new array.</returns>
+    long[] GetKeys();
+
+    /// <summary>
+    /// Finds the nearest vectors to <paramref name="query"/> and writes them, nearest first, into
+    /// <paramref name="destination"/>; k is <c>destination.Length</c>. Allocates nothing per call in steady state.
+    /// </summary>
+    /// <param name="query"><see cref="Dimension"/> finite elements.</param>
+    /// <param name="destination">Receives up to its length results.</param>
+    /// <param name="options">Filter and ef; <see langword="null"/> for defaults.</param>
+    /// <returns>How many results were written (fewer than k when fewer vectors match).</returns>
+    /// <exception cref="ArgumentException">Wrong length, NaN or infinity, zero query under cosine, or an empty destination.</exception>
+    int Search(ReadOnlySpan<float> query, Span<SearchResult> destination, SearchOptions? options = null);
+
+    /// <summary>Finds the <paramref name="k"/> nearest vectors to <paramref name="query"/>, nearest first.</summary>
+    /// <param name="query"><see cref="Dimension"/> finite elements.</param>
+    /// <param name="k">How many results to return at most; must be positive.</param>
+    /// <param name="options">Filter and ef; <see langword="null"/> for defaults.</param>
+    /// <returns>Up to <paramref name="k"/> results.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is zero or negative.</exception>
+    SearchResult[] Search(ReadOnlySpan<float> query, int k, SearchOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        var buffer = new SearchResult[Math.Min(k, Math.Max(Count, 1))];
+        int n = Search(query, buffer, options);
+        return n == buffer.Length ? buffer : buffer.AsSpan(0, n).ToArray();
+    }
+
+    /// <summary>
+    /// Searches many queries at once, using every core (or <see cref="SearchOptions.MaxDegreeOfParallelism"/>).
+    /// </summary>
+    /// <param name="queries">The queries, row after row: a multiple of <see cref="Dimension"/> elements.</param>
+    /// <param name="k">How many results per query at most; must be positive.</param>
+    /// <param name="options">Filter, ef and parallelism; <see langword="null"/> for defaults.</param>
+    /// <returns>One result array per query, in query order.</returns>
+    SearchResult[][] SearchBatch(ReadOnlySpan<float> queries, int k, SearchOptions? options = null);
+
+    /// <summary>Writes the index to a stream in the ImageSearch index file format.</summary>
+    /// <param name="stream">A writable stream; left open.</param>
+    void Save(Stream stream);
+
+    /// <summary>
+    /// Saves the index to a file atomically: it writes a temporary file beside <paramref name="path"/>, flushes it
+    /// to disk, then renames it over <paramref name="path"/>, so a crash never leaves a half-written index.
+    /// </summary>
+    /// <param name="path">The file to create or replace.</param>
+    void Save(string path) => IndexFile.SaveAtomic(path, Save);
+
+    /// <summary>Asynchronous <see cref="Save(string)"/>: the same atomic write, off the calling thread.</summary>
+    /// <param name="path">The file to create or replace.</param>
+    /// <param name="cancellationToken">Cancels before the rename; the old file is then left untouched.</param>
+    /// <returns>A task that completes when the file is in place.</returns>
+    Task SaveAsync(string path, CancellationToken cancellationToken = default)
+        => IndexFile.SaveAtomicAsync(path, Save, cancellationToken);
+}
