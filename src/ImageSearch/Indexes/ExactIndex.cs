@@ -1,6 +1,482 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using ImageSearch.Distances;
+using ImageSearch.Storage;
+
 namespace ImageSearch.Indexes;
 
-/// <summary>Placeholder; the real one lands shortly.</summary>
-public sealed class ExactIndex
+/// <summary>
+/// Brute-force nearest-neighbour search: every query is compared with every stored vector, so results are exact
+/// (ordered by distance, ties by key). One query streams the rows through the one-to-many SIMD kernel; a batch of
+/// queries is blocked queries x rows (GEMM-like) and spread over every core.
+/// </summary>
+/// <remarks>
+/// <para>Duplicate keys are rejected (<see cref="ArgumentException"/>); remove a key first to replace its vector.
+/// Removed slots are reused by later adds.</para>
+/// <para>Thread-safety: all members are thread-safe. Searches (single and batch), reads and saves share a
+/// reader lock and run concurrently; <see cref="Add"/>, <see cref="AddRange"/> and <see cref="Remove"/> take the writer
+/// lock, so a search sees the index either before or after each of them, never half-way.</para>
+/// </remarks>
+public sealed class ExactIndex : IVectorIndex
 {
+    private const int QueryChunk = 256;   // queries that share one pass over the rows in a batch
+    private const int QueryBlock = 32;    // queries per kernel call
+    private const int RowBlock = 1024;    // rows per kernel call (~400 KB at d=100: stays in L2)
+
+    [ThreadStatic]
+    private static float[]? t_scores;
+
+    private readonly VectorStore _store;
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+
+    /// <summary>Creates an empty index.</summary>
+    /// <param name="dimension">Number of elements in every vector; positive.</param>
+    /// <param name="metric">How vectors are compared.</param>
+    /// <param name="elementType">How vectors are stored; <see cref="VectorElementType.Float16"/> halves memory.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A non-positive dimension or an unknown metric or element type.</exception>
+    public ExactIndex(int dimension, DistanceMetric metric = DistanceMetric.Cosine, VectorElementType elementType = VectorElementType.Float32)
+        : this(new VectorStore(dimension, metric, elementType))
+    {
+    }
+
+    private ExactIndex(VectorStore store) => _store = store;
+
+    /// <inheritdoc/>
+    public int Dimension => _store.Dimension;
+
+    /// <inheritdoc/>
+    public DistanceMetric Metric => _store.Metric;
+
+    /// <inheritdoc/>
+    public VectorElementType ElementType => _store.ElementType;
+
+    /// <inheritdoc/>
+    public int Count => _store.LiveCount;
+
+    /// <inheritdoc/>
+    public void Add(long key, ReadOnlySpan<float> vector) => AddRange([key], vector);
+
+    /// <inheritdoc/>
+    public void AddRange(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors)
+    {
+        int dim = Dimension;
+        if ((long)keys.Length * dim != vectors.Length)
+        {
+            throw new ArgumentException($"Expected {keys.Length} x {dim} = {(long)keys.Length * dim} elements for {keys.Length} keys, got {vectors.Length}.", nameof(vectors));
+        }
+
+        // Validate and prepare everything before touching the index, so a bad row leaves it unchanged.
+        float[] prepared = GC.AllocateUninitializedArray<float>(vectors.Length);
+        for (int i = 0; i < keys.Length; i++)
+        {
+            try
+            {
+                _store.Prepare(vectors.Slice(i * dim, dim), prepared.AsSpan(i * dim, dim), nameof(vectors));
+            }
+            catch (ArgumentException e) when (keys.Length > 1)
+            {
+                throw new ArgumentException($"Row {i} (key {keys[i]}): {e.Message}", nameof(vectors), e);
+            }
+        }
+
+        _lock.EnterWriteLock();
+        try
+        {
+            var seen = keys.Length > 1 ? new HashSet<long>(keys.Length) : null;
+            for (int i = 0; i < keys.Length; i++)
+            {
+                if (_store.ContainsKey(keys[i]) || (seen is not null && !seen.Add(keys[i])))
+                {
+                    throw new ArgumentException($"Key {keys[i]} is already in the index (remove it first to replace its vector).", nameof(keys));
+                }
+            }
+
+            for (int i = 0; i < keys.Length; i++)
+            {
+                int slot = _store.TryReuseSlot(out int free) ? free : _store.AllocateSlot();
+                _store.SetRow(slot, keys[i], prepared.AsSpan(i * dim, dim));
+                _store.MapKey(keys[i], slot);
+            }
+
+            _store.Publish();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool Remove(long key)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (!_store.UnmapKey(key, out int slot))
+            {
+                return false;
+            }
+
+            _store.MarkDeleted(slot);
+            _store.AddFreeSlot(slot);
+            return true;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool Contains(long key)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return _store.ContainsKey(key);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool TryGetVector(long key, Span<float> destination)
+    {
+        if (destination.Length < Dimension)
+        {
+            throw new ArgumentException($"The destination needs at least {Dimension} elements, it has {destination.Length}.", nameof(destination));
+        }
+
+        _lock.EnterReadLock();
+        try
+        {
+            if (!_store.TryGetSlot(key, out int slot))
+            {
+                return false;
+            }
+
+            _store.CopyRow(slot, destination);
+            return true;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <inheritdoc/>
+    public long[] GetKeys()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return _store.GetKeys();
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <inheritdoc/>
+    public int Search(ReadOnlySpan<float> query, Span<SearchResult> destination, SearchOptions? options = null)
+    {
+        if (destination.IsEmpty)
+        {
+            throw new ArgumentException("The destination must hold at least one result (k must be positive).", nameof(destination));
+        }
+
+        int dim = Dimension;
+        float[]? rented = null;
+        Span<float> q = dim <= 512 ? stackalloc float[dim] : (rented = ArrayPool<float>.Shared.Rent(dim)).AsSpan(0, dim);
+        try
+        {
+            _store.Prepare(query, q, nameof(query));
+            ClassWeighting? weighting = ClassWeighting.Create(options, q, Metric, dim);
+            _lock.EnterReadLock();
+            try
+            {
+                int count = 0;
+                ScanInto(q, weighting, options?.Filter, destination, ref count);
+                TopK.SortAscending(destination, count);
+                return count;
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public SearchResult[][] SearchBatch(ReadOnlySpan<float> queries, int k, SearchOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        int dim = Dimension;
+        if (queries.Length % dim != 0)
+        {
+            throw new ArgumentException($"Expected a multiple of the dimension {dim} elements, got {queries.Length}.", nameof(queries));
+        }
+
+        int nq = queries.Length / dim;
+        float[] prepared = GC.AllocateUninitializedArray<float>(queries.Length);
+        for (int i = 0; i < nq; i++)
+        {
+            try
+            {
+                _store.Prepare(queries.Slice(i * dim, dim), prepared.AsSpan(i * dim, dim), nameof(queries));
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"Query {i}: {e.Message}", nameof(queries), e);
+            }
+        }
+
+        var results = new SearchResult[nq][];
+        if (nq == 0)
+        {
+            return results;
+        }
+
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options?.MaxDegreeOfParallelism is > 0 and int p ? p : Environment.ProcessorCount };
+        _lock.EnterReadLock();
+        try
+        {
+            int kk = Math.Max(1, Math.Min(k, _store.LiveCount));
+            if (!options?.ElementWeights.IsEmpty ?? false)
+            {
+                // Weighted queries each need their own weighted query vector: one scan per query, spread over cores.
+                Parallel.For(0, nq, parallel, i =>
+                {
+                    ReadOnlySpan<float> q = prepared.AsSpan(i * dim, dim);
+                    var heap = new SearchResult[kk];
+                    int count = 0;
+                    ScanInto(q, ClassWeighting.Create(options, q, Metric, dim), options!.Filter, heap, ref count);
+                    results[i] = Finish(heap, count);
+                });
+                return results;
+            }
+
+            int chunks = (nq + QueryChunk - 1) / QueryChunk;
+            Parallel.For(0, chunks, parallel, c =>
+            {
+                int first = c * QueryChunk;
+                int n = Math.Min(QueryChunk, nq - first);
+                BatchChunk(prepared.AsSpan(first * dim, n * dim), n, kk, options?.Filter, results.AsSpan(first, n));
+            });
+            return results;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        _lock.EnterReadLock();
+        try
+        {
+            int slots = _store.SlotCount;
+            var writer = new IndexFileWriter(stream, new IndexFileHeader(IndexKind.Exact, Metric, ElementType, Dimension, slots, _store.LiveCount));
+            writer.WriteStore(_store, slots);
+            writer.Finish();
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Loads an exact index saved by <see cref="Save(Stream)"/>.</summary>
+    /// <param name="stream">A readable stream positioned at the start of the index.</param>
+    /// <returns>The index.</returns>
+    /// <exception cref="InvalidDataException">The data is truncated or corrupt, or holds another index type.</exception>
+    public static ExactIndex Load(Stream stream)
+        => VectorIndex.Load(stream) as ExactIndex ?? throw new InvalidDataException("The file holds an index of another type; use VectorIndex.Load.");
+
+    /// <summary>Loads an exact index from a file saved by <see cref="IVectorIndex.Save(string)"/>.</summary>
+    /// <param name="path">The index file.</param>
+    /// <returns>The index.</returns>
+    /// <exception cref="InvalidDataException">The file is truncated or corrupt, or holds another index type.</exception>
+    public static ExactIndex Load(string path)
+        => VectorIndex.Load(path) as ExactIndex ?? throw new InvalidDataException($"'{path}' holds an index of another type; use VectorIndex.Load.");
+
+    internal static ExactIndex Read(IndexFileReader reader)
+    {
+        VectorStore store = reader.ReadStore();
+        reader.ReadEnd();
+        return new ExactIndex(store);
+    }
+
+    // ------------------------------------------------------------------ scanning
+
+    private static SearchResult[] Finish(SearchResult[] heap, int count)
+    {
+        TopK.SortAscending(heap, count);
+        return count == heap.Length ? heap : heap.AsSpan(0, count).ToArray();
+    }
+
+    private static float[] Scratch(int length)
+    {
+        float[]? s = t_scores;
+        if (s is null || s.Length < length)
+        {
+            t_scores = s = new float[Math.Max(length, 4096)];
+        }
+
+        return s;
+    }
+
+    /// <summary>One query against every row, page by page, into a heap.</summary>
+    private void ScanInto(ReadOnlySpan<float> q, ClassWeighting? weighting, Func<long, bool>? filter, Span<SearchResult> heap, ref int count)
+    {
+        VectorStore store = _store;
+        int dim = store.Dimension, rowsPerPage = store.RowsPerPage, slots = store.SlotCount;
+        float[] scratch = Scratch(2 * rowsPerPage);
+        Span<float> scores = scratch.AsSpan(0, rowsPerPage);
+        Span<float> norms = scratch.AsSpan(rowsPerPage, rowsPerPage);
+        for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
+        {
+            int rows = Math.Min(rowsPerPage, slots - start);
+            VectorStore.Page page = store.GetPage(p);
+            Span<float> s = scores[..rows];
+            if (weighting is not null)
+            {
+                weighting.Scan(page, rows, dim, s, norms[..rows]);
+            }
+            else if (store.Metric == DistanceMetric.L2)
+            {
+                if (page.F32 is { } f) DistanceKernels.SquaredL2Scan(q, f.AsSpan(0, rows * dim), s);
+                else DistanceKernels.SquaredL2Scan(q, page.F16.AsSpan(0, rows * dim), s);
+            }
+            else
+            {
+                if (page.F32 is { } f) DistanceKernels.DotScan(q, f.AsSpan(0, rows * dim), s);
+                else DistanceKernels.DotScan(q, page.F16.AsSpan(0, rows * dim), s);
+            }
+
+            bool similarity = weighting is null ? store.Metric != DistanceMetric.L2 : weighting.ScoresAreSimilarities;
+            Select(s, similarity, page, 0, filter, heap, ref count);
+        }
+    }
+
+    /// <summary>
+    /// Pushes the scores that can enter the heap. A vector compare against the heap's bound skips the (vast) majority
+    /// of rows without branching per row.
+    /// </summary>
+    private static void Select(ReadOnlySpan<float> scores, bool similarity, VectorStore.Page page, int rowOffset,
+        Func<long, bool>? filter, Span<SearchResult> heap, ref int count)
+    {
+        int n = scores.Length;
+        int i = 0;
+        ref float s0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(scores);
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
+            {
+                float bound = TopK.Bound(heap, count);
+                Vector256<float> v = Vector256.LoadUnsafe(ref s0, (nuint)i);
+                Vector256<float> d = similarity ? Vector256<float>.One - v : v;
+                uint mask = Vector256.LessThanOrEqual(d, Vector256.Create(bound)).ExtractMostSignificantBits();
+                while (mask != 0)
+                {
+                    int j = i + BitOperations.TrailingZeroCount(mask);
+                    mask &= mask - 1;
+                    Consider(rowOffset + j, similarity ? 1f - scores[j] : scores[j], page, filter, heap, ref count);
+                }
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            float d = similarity ? 1f - scores[i] : scores[i];
+            if (d <= TopK.Bound(heap, count))
+            {
+                Consider(rowOffset + i, d, page, filter, heap, ref count);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Consider(int row, float distance, VectorStore.Page page, Func<long, bool>? filter, Span<SearchResult> heap, ref int count)
+    {
+        if (page.Deleted[row] || float.IsNaN(distance))
+        {
+            return;
+        }
+
+        long key = page.Keys[row];
+        if (filter is not null && !filter(key))
+        {
+            return;
+        }
+
+        TopK.Push(heap, ref count, key, distance);
+    }
+
+    /// <summary>A chunk of queries against every row: blocks of queries x rows through the matrix kernel.</summary>
+    private void BatchChunk(ReadOnlySpan<float> queries, int nq, int k, Func<long, bool>? filter, Span<SearchResult[]> results)
+    {
+        VectorStore store = _store;
+        int dim = store.Dimension, rowsPerPage = store.RowsPerPage, slots = store.SlotCount;
+        bool l2 = store.Metric == DistanceMetric.L2;
+        var heaps = new SearchResult[nq * k];
+        var counts = new int[nq];
+        float[] scores = Scratch(QueryBlock * RowBlock);
+        float[]? converted = store.ElementType == VectorElementType.Float16 ? new float[RowBlock * dim] : null;
+        for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
+        {
+            int pageRows = Math.Min(rowsPerPage, slots - start);
+            VectorStore.Page page = store.GetPage(p);
+            for (int r0 = 0; r0 < pageRows; r0 += RowBlock)
+            {
+                int rows = Math.Min(RowBlock, pageRows - r0);
+                ReadOnlySpan<float> block;
+                if (page.F32 is { } f)
+                {
+                    block = f.AsSpan(r0 * dim, rows * dim);
+                }
+                else
+                {
+                    // f16 rows are widened once per block and reused by every query of the chunk.
+                    System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(page.F16.AsSpan(r0 * dim, rows * dim), converted.AsSpan(0, rows * dim));
+                    block = converted.AsSpan(0, rows * dim);
+                }
+
+                for (int q0 = 0; q0 < nq; q0 += QueryBlock)
+                {
+                    int qn = Math.Min(QueryBlock, nq - q0);
+                    Span<float> s = scores.AsSpan(0, qn * rows);
+                    if (l2) DistanceKernels.SquaredL2Matrix(queries.Slice(q0 * dim, qn * dim), block, dim, s);
+                    else DistanceKernels.DotMatrix(queries.Slice(q0 * dim, qn * dim), block, dim, s);
+                    for (int qi = 0; qi < qn; qi++)
+                    {
+                        int qq = q0 + qi;
+                        Select(s.Slice(qi * rows, rows), !l2, page, r0, filter, heaps.AsSpan(qq * k, k), ref counts[qq]);
+                    }
+                }
+            }
+        }
+
+        for (int i = 0; i < nq; i++)
+        {
+            var heap = heaps.AsSpan(i * k, k);
+            TopK.SortAscending(heap, counts[i]);
+            results[i] = heap[..counts[i]].ToArray();
+        }
+    }
 }

@@ -1,7 +1,53 @@
+using ImageSearch.Storage;
+
 namespace ImageSearch.Indexes;
-/// <summary>Placeholder.</summary>
+
+/// <summary>Opens index files of any type (see <see cref="IndexFile"/>).</summary>
+/// <remarks>Thread-safety: the static members are thread-safe; each call returns a new, independent index.</remarks>
 public static class VectorIndex
 {
-    /// <summary>Placeholder.</summary>
-    public static IVectorIndex Load(string path) => throw new NotImplementedException();
+    /// <summary>Reads an index of any type from a stream.</summary>
+    /// <param name="stream">A readable stream positioned at the start of an index.</param>
+    /// <returns>An <see cref="ExactIndex"/> or <see cref="Hnsw.HnswIndex"/>.</returns>
+    /// <exception cref="InvalidDataException">The data is not an index file, is from an unsupported version, is
+    /// truncated, or fails a checksum; the message says which.</exception>
+    public static IVectorIndex Load(Stream stream)
+    {
+        var reader = new IndexFileReader(stream);
+        return reader.Header.Kind switch
+        {
+            IndexKind.Exact => ExactIndex.Read(reader),
+            IndexKind.Hnsw => LoadHnsw(reader),
+            _ => throw new InvalidDataException($"Unknown index kind {reader.Header.Kind}."),
+        };
+    }
+
+    /// <summary>Reads an index of any type from a file.</summary>
+    /// <param name="path">The index file.</param>
+    /// <returns>An <see cref="ExactIndex"/> or <see cref="Hnsw.HnswIndex"/>.</returns>
+    /// <exception cref="InvalidDataException">See <see cref="Load(Stream)"/>; the message names the file.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static IVectorIndex Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        try
+        {
+            return Load(stream);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"'{path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>Asynchronous <see cref="Load(string)"/>: reads the file on a thread-pool thread.</summary>
+    /// <param name="path">The index file.</param>
+    /// <param name="cancellationToken">Cancels before the read starts.</param>
+    /// <returns>The index.</returns>
+    public static Task<IVectorIndex> LoadAsync(string path, CancellationToken cancellationToken = default)
+        => Task.Run(() => Load(path), cancellationToken);
+
+    private static IVectorIndex LoadHnsw(IndexFileReader reader)
+        => throw new InvalidDataException("HNSW index files are not supported by this build.");
 }

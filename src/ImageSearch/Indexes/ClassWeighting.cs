@@ -1,0 +1,117 @@
+using System.Numerics.Tensors;
+using ImageSearch.Distances;
+using ImageSearch.Storage;
+
+namespace ImageSearch.Indexes;
+
+/// <summary>
+/// Class-weighted distances: query and row are both multiplied element-wise by a weight vector w before comparing.
+/// Since (q∘w)·(r∘w) = (q∘w²)·r, the scan needs no weighted copy of the rows: one pass yields the weighted dot
+/// product and the row's weighted norm.
+/// </summary>
+internal sealed class ClassWeighting
+{
+    private readonly float[] _squaredWeights;
+    private readonly float[] _query;          // q (L2) or q∘w² (dot-based metrics)
+    private readonly float _queryNorm;        // ||q∘w|| (cosine)
+    private readonly DistanceMetric _metric;
+    private float[]? _rowBuffer;
+
+    private ClassWeighting(float[] squaredWeights, float[] query, float queryNorm, DistanceMetric metric)
+    {
+        _squaredWeights = squaredWeights;
+        _query = query;
+        _queryNorm = queryNorm;
+        _metric = metric;
+    }
+
+    /// <summary>Scores from <see cref="Scan"/> are distances already.</summary>
+    public bool ScoresAreSimilarities => false;
+
+    /// <summary>Null when the options ask for no weighting; otherwise validates the weights and prepares the query.</summary>
+    public static ClassWeighting? Create(SearchOptions? options, ReadOnlySpan<float> preparedQuery, DistanceMetric metric, int dimension)
+    {
+        if (options is null || options.ElementWeights.IsEmpty)
+        {
+            return null;
+        }
+
+        ReadOnlySpan<float> w = options.ElementWeights.Span;
+        if (w.Length != dimension)
+        {
+            throw new ArgumentException($"ElementWeights must have the index's dimension {dimension}, got {w.Length}.", nameof(options));
+        }
+
+        int bad = VectorStore.IndexOfNonFinite(w);
+        if (bad >= 0)
+        {
+            throw new ArgumentException($"ElementWeights[{bad}] is {w[bad]}; weights must be finite.", nameof(options));
+        }
+
+        var w2 = new float[dimension];
+        TensorPrimitives.Multiply(w, w, w2);
+        if (TensorPrimitives.Sum(w2) == 0)
+        {
+            throw new ArgumentException("ElementWeights are all zero: every distance would be the same.", nameof(options));
+        }
+
+        var q = new float[dimension];
+        float norm = 0;
+        if (metric == DistanceMetric.L2)
+        {
+            preparedQuery.CopyTo(q);
+        }
+        else
+        {
+            TensorPrimitives.Multiply(preparedQuery, w2, q);
+            norm = MathF.Sqrt(TensorPrimitives.Dot(q, preparedQuery));
+            if (metric == DistanceMetric.Cosine && norm == 0)
+            {
+                throw new ArgumentException("The query is zero after class weighting (orthogonal to the class weights); cosine is undefined.", nameof(options));
+            }
+        }
+
+        return new ClassWeighting(w2, q, norm, metric);
+    }
+
+    /// <summary>Weighted distances of <paramref name="rows"/> rows of a page into <paramref name="distances"/>.</summary>
+    public void Scan(VectorStore.Page page, int rows, int dimension, Span<float> distances, Span<float> scratch)
+    {
+        ReadOnlySpan<float> block;
+        if (page.F32 is { } f)
+        {
+            block = f.AsSpan(0, rows * dimension);
+        }
+        else
+        {
+            if (_rowBuffer is null || _rowBuffer.Length < rows * dimension)
+            {
+                _rowBuffer = new float[page.F16!.Length];
+            }
+
+            TensorPrimitives.ConvertToSingle(page.F16.AsSpan(0, rows * dimension), _rowBuffer.AsSpan(0, rows * dimension));
+            block = _rowBuffer.AsSpan(0, rows * dimension);
+        }
+
+        if (_metric == DistanceMetric.L2)
+        {
+            DistanceKernels.WeightedSquaredL2Scan(_query, _squaredWeights, block, distances);
+            return;
+        }
+
+        DistanceKernels.WeightedDotScan(_query, _squaredWeights, block, distances, scratch);
+        for (int i = 0; i < distances.Length; i++)
+        {
+            if (_metric == DistanceMetric.InnerProduct)
+            {
+                distances[i] = 1f - distances[i];
+            }
+            else
+            {
+                // A row with no weight on its support has no direction after weighting: rank it last.
+                float rowNorm = MathF.Sqrt(scratch[i]);
+                distances[i] = rowNorm > 0 ? 1f - (distances[i] / (_queryNorm * rowNorm)) : 2f;
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using ImageSearch.Distances;
+
+namespace ImageSearch.Storage;
+
+/// <summary>
+/// Reads and validates an index file (see <see cref="IndexFile"/>). Every problem surfaces as an
+/// <see cref="InvalidDataException"/> that says what is wrong: bad magic, unsupported version, header or section checksum
+/// mismatch, a missing or unexpected section, or a file that ends early.
+/// </summary>
+internal sealed class IndexFileReader
+{
+    private readonly Stream _stream;
+    private readonly long _end;
+    private uint _crc;
+    private long _remaining = -1;
+    private uint _tag;
+
+    public IndexFileReader(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanRead)
+        {
+            throw new ArgumentException("The stream is not readable.", nameof(stream));
+        }
+
+        _stream = stream;
+        _end = stream.CanSeek ? stream.Length : -1;
+        Span<byte> h = stackalloc byte[IndexFile.HeaderSize];
+        int n = _stream.ReadAtLeast(h, h.Length, throwOnEndOfStream: false);
+        if (n < 8 || !h[..8].SequenceEqual(IndexFile.Magic))
+        {
+            throw new InvalidDataException(n == 0
+                ? "The index file is empty."
+                : "Not an ImageSearch index file: bad magic (expected \"ISINDEX\\x1A\").");
+        }
+
+        if (n < h.Length)
+        {
+            throw new InvalidDataException($"The index file is truncated: the header needs {h.Length} bytes, the file has {n}.");
+        }
+
+        int version = BinaryPrimitives.ReadUInt16LittleEndian(h[8..]);
+        if (version != IndexFile.FormatVersion)
+        {
+            throw new InvalidDataException($"Unsupported index file format version {version}; this library reads version {IndexFile.FormatVersion}.");
+        }
+
+        if (Crc32C.Compute(h[..44]) != BinaryPrimitives.ReadUInt32LittleEndian(h[44..]))
+        {
+            throw new InvalidDataException("The index file header is corrupt: checksum mismatch.");
+        }
+
+        var kind = (IndexKind)BinaryPrimitives.ReadUInt16LittleEndian(h[10..]);
+        var metric = (DistanceMetric)h[12];
+        var type = (VectorElementType)h[13];
+        int dimension = BinaryPrimitives.ReadInt32LittleEndian(h[16..]);
+        long slots = BinaryPrimitives.ReadInt64LittleEndian(h[24..]);
+        long live = BinaryPrimitives.ReadInt64LittleEndian(h[32..]);
+        if (kind is not (IndexKind.Exact or IndexKind.Hnsw) || metric is not (DistanceMetric.Cosine or DistanceMetric.InnerProduct or DistanceMetric.L2)
+            || type is not (VectorElementType.Float32 or VectorElementType.Float16) || dimension <= 0 || slots < 0 || slots > int.MaxValue
+            || live < 0 || live > slots)
+        {
+            throw new InvalidDataException($"The index file header holds invalid values (kind {kind}, metric {metric}, element type {type}, dimension {dimension}, slots {slots}, live {live}).");
+        }
+
+        Header = new IndexFileHeader(kind, metric, type, dimension, slots, live);
+    }
+
+    public IndexFileHeader Header { get; }
+
+    /// <summary>Starts the next section, which must be <paramref name="expectedTag"/>; returns its payload length.</summary>
+    public long BeginSection(uint expectedTag, long expectedLength = -1)
+    {
+        Span<byte> h = stackalloc byte[16];
+        ReadRaw(h, "a section header");
+        uint tag = BinaryPrimitives.ReadUInt32LittleEndian(h);
+        long length = BinaryPrimitives.ReadInt64LittleEndian(h[8..]);
+        if (tag != expectedTag)
+        {
+            throw new InvalidDataException($"Expected section {IndexFile.TagName(expectedTag)}, found {IndexFile.TagName(tag)}: the file is corrupt or from an incompatible writer.");
+        }
+
+        if (length < 0 || (expectedLength >= 0 && length != expectedLength))
+        {
+            throw new InvalidDataException($"Section {IndexFile.TagName(tag)} declares {length} bytes; expected {expectedLength}. The file is corrupt.");
+        }
+
+        if (_end >= 0 && length + 4 > _end - _stream.Position)
+        {
+            throw new InvalidDataException($"The index file is truncated in section {IndexFile.TagName(tag)}: it declares {length} bytes, fewer remain.");
+        }
+
+        _crc = Crc32C.Append(Crc32C.Seed, h);
+        _remaining = length;
+        _tag = tag;
+        return length;
+    }
+
+    /// <summary>Reads part of the current section's payload.</summary>
+    public void Read(Span<byte> destination)
+    {
+        if (destination.Length > _remaining)
+        {
+            throw new InvalidDataException($"Section {IndexFile.TagName(_tag)} is shorter than its content needs.");
+        }
+
+        ReadRaw(destination, "section " + IndexFile.TagName(_tag));
+        _crc = Crc32C.Append(_crc, destination);
+        _remaining -= destination.Length;
+    }
+
+    /// <summary>Reads part of the payload into a span of unmanaged values.</summary>
+    public void Read<T>(Span<T> destination) where T : unmanaged => Read(MemoryMarshal.AsBytes(destination));
+
+    /// <summary>Ends the current section and checks its checksum.</summary>
+    public void EndSection()
+    {
+        if (_remaining != 0)
+        {
+            throw new InvalidDataException($"Section {IndexFile.TagName(_tag)} has {_remaining} unexpected bytes.");
+        }
+
+        Span<byte> c = stackalloc byte[4];
+        ReadRaw(c, "the checksum of section " + IndexFile.TagName(_tag));
+        if (BinaryPrimitives.ReadUInt32LittleEndian(c) != Crc32C.Finish(_crc))
+        {
+            throw new InvalidDataException($"Section {IndexFile.TagName(_tag)} is corrupt: checksum mismatch.");
+        }
+
+        _remaining = -1;
+    }
+
+    /// <summary>Reads a whole section of bounded size into a new array.</summary>
+    public byte[] ReadSection(uint tag, long maxLength)
+    {
+        long length = BeginSection(tag);
+        if (length > maxLength)
+        {
+            throw new InvalidDataException($"Section {IndexFile.TagName(tag)} declares {length} bytes, more than the {maxLength} it can hold. The file is corrupt.");
+        }
+
+        byte[] payload = GC.AllocateUninitializedArray<byte>((int)length);
+        Read(payload);
+        EndSection();
+        return payload;
+    }
+
+    /// <summary>Reads the common sections into an empty store sized from the header.</summary>
+    public VectorStore ReadStore()
+    {
+        var store = new VectorStore(Header.Dimension, Header.Metric, Header.ElementType);
+        int slots = (int)Header.SlotCount;
+        store.AllocateForLoad(slots);
+        int rowsPerPage = store.RowsPerPage;
+
+        BeginSection(SectionTags.Keys, (long)slots * sizeof(long));
+        for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
+        {
+            Read<long>(store.GetPage(p).Keys.AsSpan(0, Math.Min(rowsPerPage, slots - start)));
+        }
+
+        EndSection();
+
+        BeginSection(SectionTags.Live, slots);
+        byte[] live = new byte[rowsPerPage];
+        long liveCount = 0;
+        for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
+        {
+            int rows = Math.Min(rowsPerPage, slots - start);
+            Read(live.AsSpan(0, rows));
+            bool[] deleted = store.GetPage(p).Deleted;
+            for (int i = 0; i < rows; i++)
+            {
+                if (live[i] > 1)
+                {
+                    throw new InvalidDataException($"Section LIVE holds an invalid flag at slot {start + i}.");
+                }
+
+                deleted[i] = live[i] == 0;
+                liveCount += live[i];
+            }
+        }
+
+        EndSection();
+        if (liveCount != Header.LiveCount)
+        {
+            throw new InvalidDataException($"The header counts {Header.LiveCount} live vectors but section LIVE marks {liveCount}.");
+        }
+
+        int elementSize = Header.ElementType == VectorElementType.Float32 ? 4 : 2;
+        int dim = Header.Dimension;
+        BeginSection(SectionTags.Vectors, (long)slots * dim * elementSize);
+        for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
+        {
+            int n = Math.Min(rowsPerPage, slots - start) * dim;
+            VectorStore.Page page = store.GetPage(p);
+            if (page.F32 is { } f)
+            {
+                Read<float>(f.AsSpan(0, n));
+            }
+            else
+            {
+                Read<Half>(page.F16.AsSpan(0, n));
+            }
+        }
+
+        EndSection();
+        store.RebuildKeyMap(collectFreeSlots: Header.Kind == IndexKind.Exact);
+        return store;
+    }
+
+    /// <summary>Reads the end marker.</summary>
+    public void ReadEnd()
+    {
+        BeginSection(SectionTags.End, 0);
+        EndSection();
+    }
+
+    private void ReadRaw(Span<byte> destination, string what)
+    {
+        int n = _stream.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
+        if (n < destination.Length)
+        {
+            throw new InvalidDataException($"The index file is truncated: it ends inside {what}.");
+        }
+    }
+}

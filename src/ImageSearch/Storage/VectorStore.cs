@@ -1,0 +1,385 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using ImageSearch.Distances;
+
+namespace ImageSearch.Storage;
+
+/// <summary>
+/// Rows of vectors addressed by slot, shared by every index type. Rows live in fixed-size pages that never move once
+/// allocated, so a reader holding a slot can read its row while a writer appends elsewhere (the HNSW index relies on
+/// this). Under cosine, rows are stored L2-normalised. Slots carry a key and a live flag.
+/// </summary>
+/// <remarks>
+/// Thread-safety: reads of published slots are safe from any thread. Writers (<see cref="AllocateSlot"/>,
+/// <see cref="SetRow"/>, <see cref="MarkDeleted"/>, <see cref="TryReuseSlot"/>) must be serialised by the owning index.
+/// A slot becomes visible to scans when <see cref="Publish"/> advances <see cref="SlotCount"/> past it.
+/// </remarks>
+internal sealed class VectorStore
+{
+    private const int TargetPageElements = 1 << 20;
+
+    private readonly Dictionary<long, int> _slotByKey = new();
+    private readonly Stack<int> _freeSlots = new();
+    private volatile Page[] _pages = [];
+    private int _slotCount;
+    private int _allocated;
+    private int _liveCount;
+
+    public VectorStore(int dimension, DistanceMetric metric, VectorElementType elementType)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        if (metric is not (DistanceMetric.Cosine or DistanceMetric.InnerProduct or DistanceMetric.L2))
+        {
+            throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown distance metric.");
+        }
+
+        if (elementType is not (VectorElementType.Float32 or VectorElementType.Float16))
+        {
+            throw new ArgumentOutOfRangeException(nameof(elementType), elementType, "Unknown element type.");
+        }
+
+        Dimension = dimension;
+        Metric = metric;
+        ElementType = elementType;
+        // About 4 MB (f32) per page, at least 64 rows: big enough for the scan kernels, small enough to grow cheaply.
+        int rows = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, TargetPageElements / dimension));
+        if (rows > TargetPageElements / dimension && rows > 64)
+        {
+            rows >>= 1;
+        }
+
+        PageShift = BitOperations.Log2((uint)rows);
+    }
+
+    public int Dimension { get; }
+
+    public DistanceMetric Metric { get; }
+
+    public VectorElementType ElementType { get; }
+
+    /// <summary>log2 of rows per page.</summary>
+    public int PageShift { get; }
+
+    public int RowsPerPage => 1 << PageShift;
+
+    /// <summary>Slots visible to readers (live and deleted); slots are 0 .. SlotCount-1.</summary>
+    public int SlotCount => Volatile.Read(ref _slotCount);
+
+    /// <summary>Live slots.</summary>
+    public int LiveCount => Volatile.Read(ref _liveCount);
+
+    public int PageCount => _pages.Length;
+
+    /// <summary>Slots allocated by the writer, published or not.</summary>
+    public int AllocatedCount => _allocated;
+
+    // ---------------------------------------------------------------- validation and preparation
+
+    /// <summary>
+    /// Checks a vector (length, finite, non-zero under cosine, within f16 range when stored as f16) and writes the form
+    /// that is stored or searched with into <paramref name="destination"/>: normalised under cosine, otherwise a copy.
+    /// </summary>
+    public void Prepare(ReadOnlySpan<float> vector, Span<float> destination, string paramName)
+    {
+        if (vector.Length != Dimension)
+        {
+            throw new ArgumentException($"Expected a vector of dimension {Dimension}, got {vector.Length} elements.", paramName);
+        }
+
+        int bad = IndexOfNonFinite(vector);
+        if (bad >= 0)
+        {
+            throw new ArgumentException($"Element {bad} is {vector[bad]}; vectors must be finite (no NaN or infinity).", paramName);
+        }
+
+        if (Metric == DistanceMetric.Cosine)
+        {
+            // Norm in double: float would overflow for very large finite elements.
+            double sumSquares = 0;
+            for (int i = 0; i < vector.Length; i++)
+            {
+                sumSquares += (double)vector[i] * vector[i];
+            }
+
+            if (sumSquares == 0 || !double.IsFinite(sumSquares))
+            {
+                throw new ArgumentException(sumSquares == 0
+                    ? "A zero vector has no direction and cannot be used under cosine distance."
+                    : "The vector's norm overflows; it cannot be normalised.", paramName);
+            }
+
+            TensorPrimitives.Multiply(vector, (float)(1.0 / Math.Sqrt(sumSquares)), destination);
+        }
+        else
+        {
+            vector.CopyTo(destination);
+        }
+
+        if (ElementType == VectorElementType.Float16)
+        {
+            float limit = (float)Half.MaxValue;
+            for (int i = 0; i < destination.Length; i++)
+            {
+                if (MathF.Abs(destination[i]) > limit)
+                {
+                    throw new ArgumentException($"Element {i} is {vector[i]}, beyond the range of Float16 storage (+/-65504).", paramName);
+                }
+            }
+        }
+    }
+
+    /// <summary>Index of the first NaN or infinite element, or -1.</summary>
+    public static int IndexOfNonFinite(ReadOnlySpan<float> vector)
+    {
+        // x - x is 0 for finite x and NaN for NaN or infinity: one vectorised pass finds both.
+        if (float.IsFinite(TensorPrimitives.Sum(vector)) && float.IsFinite(TensorPrimitives.SumOfSquares(vector)))
+        {
+            return -1;
+        }
+
+        for (int i = 0; i < vector.Length; i++)
+        {
+            if (!float.IsFinite(vector[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1; // Only the sums overflowed; every element is finite.
+    }
+
+    // ---------------------------------------------------------------- keys (callers serialise access with their own lock)
+
+    /// <summary>The slot of a live key.</summary>
+    public bool TryGetSlot(long key, out int slot) => _slotByKey.TryGetValue(key, out slot);
+
+    /// <summary>Whether a live slot has this key.</summary>
+    public bool ContainsKey(long key) => _slotByKey.ContainsKey(key);
+
+    /// <summary>Records the slot of a new key.</summary>
+    public void MapKey(long key, int slot) => _slotByKey.Add(key, slot);
+
+    /// <summary>Forgets a key; returns its slot.</summary>
+    public bool UnmapKey(long key, out int slot) => _slotByKey.Remove(key, out slot);
+
+    /// <summary>The live keys.</summary>
+    public long[] GetKeys()
+    {
+        var keys = new long[_slotByKey.Count];
+        _slotByKey.Keys.CopyTo(keys, 0);
+        return keys;
+    }
+
+    /// <summary>Offers a deleted slot for reuse by <see cref="TryReuseSlot"/>.</summary>
+    public void AddFreeSlot(int slot) => _freeSlots.Push(slot);
+
+    /// <summary>Takes a deleted slot back, if any was offered.</summary>
+    public bool TryReuseSlot(out int slot) => _freeSlots.TryPop(out slot);
+
+    /// <summary>Rebuilds the key map and free list from the pages (after loading).</summary>
+    public void RebuildKeyMap(bool collectFreeSlots)
+    {
+        _slotByKey.Clear();
+        _freeSlots.Clear();
+        int live = 0;
+        for (int slot = SlotCount - 1; slot >= 0; slot--)
+        {
+            if (IsDeleted(slot))
+            {
+                if (collectFreeSlots)
+                {
+                    _freeSlots.Push(slot);
+                }
+
+                continue;
+            }
+
+            if (!_slotByKey.TryAdd(GetKey(slot), slot))
+            {
+                throw new InvalidDataException($"Key {GetKey(slot)} appears twice in the index data.");
+            }
+
+            live++;
+        }
+
+        Volatile.Write(ref _liveCount, live);
+    }
+
+    // ---------------------------------------------------------------- slots
+
+    /// <summary>Takes a new slot at the end, growing the page table when needed. The slot is not yet visible.</summary>
+    public int AllocateSlot()
+    {
+        int slot = _allocated;
+        if (slot == int.MaxValue)
+        {
+            throw new InvalidOperationException("The index is full (2^31-1 slots).");
+        }
+
+        int page = slot >> PageShift;
+        if (page >= _pages.Length)
+        {
+            Grow(page + 1);
+        }
+
+        _allocated = slot + 1;
+        return slot;
+    }
+
+    /// <summary>Makes every allocated slot visible to readers, after their rows and keys are written.</summary>
+    public void Publish() => Volatile.Write(ref _slotCount, _allocated);
+
+    /// <summary>Allocates and publishes <paramref name="count"/> slots at once, rows unwritten, all deleted (loading).</summary>
+    public void AllocateForLoad(int count)
+    {
+        Reserve(count);
+        _allocated = count;
+        Publish();
+    }
+
+    /// <summary>Ensures pages exist for at least <paramref name="slots"/> slots (bulk adds, loading).</summary>
+    public void Reserve(int slots)
+    {
+        int pages = (int)(((long)slots + RowsPerPage - 1) >> PageShift);
+        if (pages > _pages.Length)
+        {
+            Grow(pages);
+        }
+    }
+
+    private void Grow(int minPages)
+    {
+        Page[] old = _pages;
+        int count = Math.Max(minPages, old.Length == 0 ? 1 : old.Length + Math.Max(1, old.Length / 2));
+        var pages = new Page[count];
+        Array.Copy(old, pages, old.Length);
+        for (int i = old.Length; i < count; i++)
+        {
+            pages[i] = new Page(RowsPerPage, Dimension, ElementType);
+        }
+
+        _pages = pages; // volatile write: readers see complete pages
+    }
+
+    /// <summary>Writes a prepared row (see <see cref="Prepare"/>) and its key into a slot and marks it live.</summary>
+    public void SetRow(int slot, long key, ReadOnlySpan<float> prepared)
+    {
+        Page page = _pages[slot >> PageShift];
+        int row = slot & (RowsPerPage - 1);
+        if (page.F32 is { } f32)
+        {
+            prepared.CopyTo(f32.AsSpan(row * Dimension, Dimension));
+        }
+        else
+        {
+            TensorPrimitives.ConvertToHalf(prepared, page.F16.AsSpan(row * Dimension, Dimension));
+        }
+
+        page.Keys[row] = key;
+        if (page.Deleted[row])
+        {
+            page.Deleted[row] = false;
+        }
+
+        Interlocked.Increment(ref _liveCount);
+    }
+
+    /// <summary>Marks a live slot deleted (a tombstone: the row stays readable for graph routing).</summary>
+    public void MarkDeleted(int slot)
+    {
+        Page page = _pages[slot >> PageShift];
+        int row = slot & (RowsPerPage - 1);
+        if (!page.Deleted[row])
+        {
+            page.Deleted[row] = true;
+            Interlocked.Decrement(ref _liveCount);
+        }
+    }
+
+    /// <summary>Whether a slot is deleted.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsDeleted(int slot) => _pages[slot >> PageShift].Deleted[slot & (RowsPerPage - 1)];
+
+    /// <summary>The key stored in a slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long GetKey(int slot) => _pages[slot >> PageShift].Keys[slot & (RowsPerPage - 1)];
+
+    /// <summary>The page that holds <paramref name="pageIndex"/>; its arrays are stable for the store's lifetime.</summary>
+    public Page GetPage(int pageIndex) => _pages[pageIndex];
+
+    /// <summary>The f32 row of a slot (Float32 stores only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ReadOnlySpan<float> RowF32(int slot)
+        => new(_pages[slot >> PageShift].F32, (slot & (RowsPerPage - 1)) * Dimension, Dimension);
+
+    /// <summary>The f16 row of a slot (Float16 stores only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ReadOnlySpan<Half> RowF16(int slot)
+        => new(_pages[slot >> PageShift].F16, (slot & (RowsPerPage - 1)) * Dimension, Dimension);
+
+    /// <summary>Copies a slot's row as floats.</summary>
+    public void CopyRow(int slot, Span<float> destination)
+    {
+        if (ElementType == VectorElementType.Float32)
+        {
+            RowF32(slot).CopyTo(destination);
+        }
+        else
+        {
+            TensorPrimitives.ConvertToSingle(RowF16(slot), destination[..Dimension]);
+        }
+    }
+
+    /// <summary>
+    /// Distance between a prepared query and a slot's row under <see cref="Metric"/>: 1 - dot for cosine (rows and
+    /// query are normalised) and inner product, squared L2 otherwise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Distance(ReadOnlySpan<float> preparedQuery, int slot)
+    {
+        Page page = _pages[slot >> PageShift];
+        int offset = (slot & (RowsPerPage - 1)) * Dimension;
+        if (Metric == DistanceMetric.L2)
+        {
+            return page.F32 is { } f
+                ? DistanceKernels.SquaredL2(preparedQuery, new ReadOnlySpan<float>(f, offset, Dimension))
+                : DistanceKernels.SquaredL2(preparedQuery, new ReadOnlySpan<Half>(page.F16, offset, Dimension));
+        }
+
+        return 1f - (page.F32 is { } g
+            ? DistanceKernels.Dot(preparedQuery, new ReadOnlySpan<float>(g, offset, Dimension))
+            : DistanceKernels.Dot(preparedQuery, new ReadOnlySpan<Half>(page.F16, offset, Dimension)));
+    }
+
+    /// <summary>Converts a kernel score (dot product, or squared L2) to the metric's distance.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ScoreToDistance(DistanceMetric metric, float score) => metric == DistanceMetric.L2 ? score : 1f - score;
+
+    /// <summary>A page of rows: vectors (f32 or f16), keys and tombstones, for <see cref="VectorStore.RowsPerPage"/> slots.</summary>
+    internal sealed class Page
+    {
+        public Page(int rows, int dimension, VectorElementType type)
+        {
+            if (type == VectorElementType.Float32)
+            {
+                F32 = GC.AllocateUninitializedArray<float>(rows * dimension);
+            }
+            else
+            {
+                F16 = GC.AllocateUninitializedArray<Half>(rows * dimension);
+            }
+
+            Keys = new long[rows];
+            Deleted = new bool[rows];
+        }
+
+        public float[]? F32 { get; }
+
+        public Half[]? F16 { get; }
+
+        public long[] Keys { get; }
+
+        public bool[] Deleted { get; }
+    }
+}
