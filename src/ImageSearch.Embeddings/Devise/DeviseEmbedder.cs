@@ -1,0 +1,72 @@
+namespace ImageSearch.Embeddings.Devise;
+
+/// <summary>
+/// DeViSE image embedder: an image backbone (for example ResNet-18's pooled features) followed by a trained
+/// <see cref="DeviseHead"/>, giving L2-normalised vectors in the word space, directly comparable (cosine) with word
+/// vectors.
+/// </summary>
+/// <remarks>Thread-safe when the backbone is (the ImageSearch.Embeddings backbones are); the head is immutable.
+/// The embedder does not own the backbone: dispose that yourself.</remarks>
+public sealed class DeviseEmbedder : IEmbedder<string>
+{
+    /// <summary>Joins a backbone and a head.</summary>
+    /// <param name="backbone">Embeds an image path into <see cref="DeviseHead.InputDimension"/> features.</param>
+    /// <param name="head">The trained head.</param>
+    /// <exception cref="ArgumentException">The backbone's dimension is not the head's input dimension.</exception>
+    public DeviseEmbedder(IEmbedder<string> backbone, DeviseHead head)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        ArgumentNullException.ThrowIfNull(head);
+        if (backbone.Dimension != head.InputDimension)
+            throw new ArgumentException($"The backbone gives {backbone.Dimension}-d features but the head takes {head.InputDimension}.", nameof(head));
+        Backbone = backbone;
+        Head = head;
+    }
+
+    /// <summary>The image backbone.</summary>
+    public IEmbedder<string> Backbone { get; }
+
+    /// <summary>The DeViSE head.</summary>
+    public DeviseHead Head { get; }
+
+    /// <summary>The word-space dimension (<see cref="DeviseHead.OutputDimension"/>).</summary>
+    public int Dimension => Head.OutputDimension;
+
+    /// <inheritdoc/>
+    public async Task<float[]> EmbedAsync(string input, CancellationToken cancellationToken = default)
+    {
+        float[] features = await Backbone.EmbedAsync(input, cancellationToken).ConfigureAwait(false);
+        return Project(features, input);
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<EmbeddingResult>> EmbedBatchAsync(
+        IReadOnlyList<string> inputs,
+        IProgress<EmbeddingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        IReadOnlyList<EmbeddingResult> features = await Backbone.EmbedBatchAsync(inputs, progress, cancellationToken).ConfigureAwait(false);
+        var results = new EmbeddingResult[features.Count];
+        for (int i = 0; i < features.Count; i++)
+        {
+            EmbeddingResult f = features[i];
+            if (f.Vector is null) { results[i] = f; continue; }
+            try { results[i] = new EmbeddingResult(f.Index, Project(f.Vector, inputs[f.Index]), null); }
+            catch (EmbeddingException e) { results[i] = new EmbeddingResult(f.Index, null, e); }
+        }
+        return results;
+    }
+
+    private float[] Project(float[] features, string input)
+    {
+        if (features.Length != Head.InputDimension)
+            throw new EmbeddingException($"Backbone returned {features.Length} features for '{input}', the head takes {Head.InputDimension}.");
+        foreach (float v in features)
+            if (!float.IsFinite(v)) throw new EmbeddingException($"Backbone returned a NaN or infinite feature for '{input}'.");
+        float[] r = Head.Embed(features);
+        foreach (float v in r)
+            if (v != 0f) return r;
+        throw new EmbeddingException($"The DeViSE head gave a zero vector for '{input}' (no direction in word space).");
+    }
+}

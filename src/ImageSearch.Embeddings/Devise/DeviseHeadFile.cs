@@ -1,0 +1,142 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace ImageSearch.Embeddings.Devise;
+
+/// <summary>
+/// The DeViSE head file (little-endian):
+/// <code>
+/// "DVSEHEAD" (8 bytes) | version u32 (=1) | input i32 | hidden i32 | output i32 | bnEpsilon f32
+/// | 12 float tensors in fixed order (W1, b1, gamma1, beta1, mean1, var1, W2, b2, gamma2, beta2, mean2, var2),
+///   sizes implied by the shapes | CRC-32C u32 of every byte before it
+/// </code>
+/// </summary>
+internal static class DeviseHeadFile
+{
+    private static ReadOnlySpan<byte> Magic => "DVSEHEAD"u8;
+    public const uint Version = 1;
+    private const int HeaderSize = 8 + 4 + 4 * 4;
+    // Refuses absurd shapes from a corrupt header before allocating anything.
+    private const int MaxDimension = 1 << 16;
+
+    private static long[] Sizes(int i, int h, int o) =>
+        [(long)i * h, h, h, h, h, h, (long)h * o, o, o, o, o, o];
+
+    public static void Write(DeviseHead head, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        uint crc = ~0u;
+        Span<byte> header = stackalloc byte[HeaderSize];
+        Magic.CopyTo(header);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], Version);
+        BinaryPrimitives.WriteInt32LittleEndian(header[12..], head.InputDimension);
+        BinaryPrimitives.WriteInt32LittleEndian(header[16..], head.HiddenDimension);
+        BinaryPrimitives.WriteInt32LittleEndian(header[20..], head.OutputDimension);
+        BinaryPrimitives.WriteSingleLittleEndian(header[24..], head.BatchNormEpsilon);
+        stream.Write(header);
+        crc = Crc(crc, header);
+        byte[] buf = new byte[1 << 16];
+        foreach (float[] t in head.State)
+        {
+            for (int off = 0; off < t.Length; off += buf.Length / 4)
+            {
+                int n = Math.Min(buf.Length / 4, t.Length - off);
+                Span<byte> b = buf.AsSpan(0, n * 4);
+                if (BitConverter.IsLittleEndian) MemoryMarshal.AsBytes(t.AsSpan(off, n)).CopyTo(b);
+                else for (int k = 0; k < n; k++) BinaryPrimitives.WriteSingleLittleEndian(b[(k * 4)..], t[off + k]);
+                stream.Write(b);
+                crc = Crc(crc, b);
+            }
+        }
+        Span<byte> tail = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(tail, ~crc);
+        stream.Write(tail);
+    }
+
+    public static DeviseHead Read(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Span<byte> header = stackalloc byte[HeaderSize];
+        int got = ReadFully(stream, header);
+        if (got < 8 || !header[..8].SequenceEqual(Magic))
+            throw new InvalidDataException("Not a DeViSE head file: the magic bytes \"DVSEHEAD\" are missing.");
+        if (got < HeaderSize) throw new InvalidDataException($"DeViSE head file is truncated: header has {got} of {HeaderSize} bytes.");
+        uint version = BinaryPrimitives.ReadUInt32LittleEndian(header[8..]);
+        if (version != Version) throw new InvalidDataException($"Unsupported DeViSE head file version {version} (this library reads version {Version}).");
+        int inputs = BinaryPrimitives.ReadInt32LittleEndian(header[12..]);
+        int hidden = BinaryPrimitives.ReadInt32LittleEndian(header[16..]);
+        int outputs = BinaryPrimitives.ReadInt32LittleEndian(header[20..]);
+        float eps = BinaryPrimitives.ReadSingleLittleEndian(header[24..]);
+        if (inputs is <= 0 or > MaxDimension || hidden is <= 0 or > MaxDimension || outputs is <= 0 or > MaxDimension || !(eps > 0f && float.IsFinite(eps)))
+            throw new InvalidDataException($"DeViSE head file has an invalid header (shapes {inputs} x {hidden} x {outputs}, epsilon {eps}).");
+        long[] sizes = Sizes(inputs, hidden, outputs);
+        long payload = 0;
+        foreach (long s in sizes) payload += s * 4;
+        if (stream.CanSeek && stream.Length - stream.Position < payload + 4)
+            throw new InvalidDataException($"DeViSE head file is truncated: expected {HeaderSize + payload + 4} bytes, found {stream.Length - stream.Position + HeaderSize}.");
+        uint crc = Crc(~0u, header);
+        var state = new float[sizes.Length][];
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            var t = new float[sizes[i]];
+            Span<byte> bytes = MemoryMarshal.AsBytes(t.AsSpan());
+            if (ReadFully(stream, bytes) < bytes.Length)
+                throw new InvalidDataException($"DeViSE head file is truncated inside tensor {i} of {sizes.Length}.");
+            crc = Crc(crc, bytes);
+            if (!BitConverter.IsLittleEndian)
+                for (int k = 0; k < t.Length; k++) t[k] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(k * 4)..]);
+            state[i] = t;
+        }
+        Span<byte> tail = stackalloc byte[4];
+        if (ReadFully(stream, tail) < 4) throw new InvalidDataException("DeViSE head file is truncated: the checksum is missing.");
+        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(tail);
+        if (stored != ~crc)
+            throw new InvalidDataException($"DeViSE head file is corrupt: CRC-32C mismatch (stored 0x{stored:X8}, computed 0x{~crc:X8}).");
+        return new DeviseHead(inputs, hidden, outputs, eps, state);
+    }
+
+    public static void SaveAtomic(DeviseHead head, string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = Path.GetFullPath(path);
+        string dir = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(dir);
+        string tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                Write(head, fs);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
+    }
+
+    /// <summary>CRC-32C (Castagnoli) without the final inversion; hardware-accelerated where available.</summary>
+    internal static uint Crc(uint crc, ReadOnlySpan<byte> data)
+    {
+        int i = 0;
+        for (; i + 8 <= data.Length; i += 8) crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data[i..]));
+        for (; i < data.Length; i++) crc = BitOperations.Crc32C(crc, data[i]);
+        return crc;
+    }
+
+    private static int ReadFully(Stream s, Span<byte> buf)
+    {
+        int total = 0;
+        while (total < buf.Length)
+        {
+            int n = s.Read(buf[total..]);
+            if (n == 0) break;
+            total += n;
+        }
+        return total;
+    }
+}

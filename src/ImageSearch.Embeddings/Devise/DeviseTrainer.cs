@@ -1,0 +1,199 @@
+using System.Diagnostics;
+
+namespace ImageSearch.Embeddings.Devise;
+
+/// <summary>
+/// Trains a <see cref="DeviseHead"/> on frozen CNN features against target word vectors with a cosine loss:
+/// mini-batch SGD with Nesterov momentum (or AdamW), weight decay, a learning-rate schedule and early stopping on
+/// validation loss, keeping the best weights.
+/// </summary>
+/// <remarks>
+/// <para>Deterministic: the same options (seed included) and data give bit-identical weights, whatever
+/// <see cref="DeviseTrainingOptions.MaxDegreeOfParallelism"/> is, because the matrix products split work in fixed
+/// blocks and every reduction sums in a fixed order.</para>
+/// <para>Thread-safety: the trainer holds only its options; concurrent <c>Train</c> calls are independent.</para>
+/// </remarks>
+public sealed class DeviseTrainer
+{
+    /// <summary>Creates a trainer.</summary>
+    /// <param name="options">Settings; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).</exception>
+    public DeviseTrainer(DeviseTrainingOptions? options = null)
+    {
+        Options = options ?? new DeviseTrainingOptions();
+        Options.Validate();
+    }
+
+    /// <summary>The settings.</summary>
+    public DeviseTrainingOptions Options { get; }
+
+    /// <summary>
+    /// Trains on <paramref name="features"/> (row after row) against <paramref name="targets"/>, holding out
+    /// <see cref="DeviseTrainingOptions.ValidationFraction"/> of the rows (chosen by the seed) for early stopping.
+    /// </summary>
+    /// <param name="features">n x <paramref name="featureDimension"/> finite elements.</param>
+    /// <param name="targets">n x <paramref name="targetDimension"/> elements: the word vector of each row's label (non-zero).</param>
+    /// <param name="featureDimension">Length of each feature row.</param>
+    /// <param name="targetDimension">Length of each target row.</param>
+    /// <param name="cancellationToken">Checked between mini-batches.</param>
+    /// <returns>The head with the best validation loss, and the history.</returns>
+    /// <exception cref="ArgumentException">Shapes disagree, fewer than 2 training rows, or a NaN/infinite/zero-target row.</exception>
+    public DeviseTrainingResult Train(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, int featureDimension, int targetDimension, CancellationToken cancellationToken = default)
+    {
+        int n = CheckShapes(features, targets, featureDimension, targetDimension, nameof(features), nameof(targets));
+        int nVal = (int)Math.Floor(n * (double)Options.ValidationFraction);
+        if (Options.ValidationFraction > 0 && nVal == 0 && n > 2) nVal = 1;
+        var order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        // A separate stream for the split, so the split does not shift the initial weights.
+        new DeviseRandom(Options.Seed ^ 0x5EED5EEDL).Shuffle(order);
+        float[] vx = Gather(features, order.AsSpan(0, nVal), featureDimension);
+        float[] vt = Gather(targets, order.AsSpan(0, nVal), targetDimension);
+        float[] tx = Gather(features, order.AsSpan(nVal), featureDimension);
+        float[] tt = Gather(targets, order.AsSpan(nVal), targetDimension);
+        return Train(tx, tt, vx, vt, featureDimension, targetDimension, cancellationToken);
+    }
+
+    /// <summary>
+    /// Trains on an explicit training set and stops early on an explicit validation set (which may be empty: then
+    /// every planned epoch runs and the last weights are kept).
+    /// </summary>
+    /// <param name="features">Training features, row after row.</param>
+    /// <param name="targets">Training target word vectors, row after row.</param>
+    /// <param name="validationFeatures">Validation features (may be empty).</param>
+    /// <param name="validationTargets">Validation targets (empty exactly when <paramref name="validationFeatures"/> is).</param>
+    /// <param name="featureDimension">Length of each feature row.</param>
+    /// <param name="targetDimension">Length of each target row.</param>
+    /// <param name="cancellationToken">Checked between mini-batches.</param>
+    /// <returns>The head and the history.</returns>
+    /// <exception cref="ArgumentException">See <see cref="Train(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, CancellationToken)"/>.</exception>
+    public DeviseTrainingResult Train(
+        ReadOnlySpan<float> features, ReadOnlySpan<float> targets,
+        ReadOnlySpan<float> validationFeatures, ReadOnlySpan<float> validationTargets,
+        int featureDimension, int targetDimension, CancellationToken cancellationToken = default)
+    {
+        int n = CheckShapes(features, targets, featureDimension, targetDimension, nameof(features), nameof(targets));
+        if (n < 2) throw new ArgumentException("Training needs at least 2 rows.", nameof(features));
+        int nVal = validationFeatures.IsEmpty && validationTargets.IsEmpty ? 0
+            : CheckShapes(validationFeatures, validationTargets, featureDimension, targetDimension, nameof(validationFeatures), nameof(validationTargets));
+
+        var o = Options;
+        var sw = Stopwatch.StartNew();
+        var rng = new DeviseRandom(o.Seed);
+        var net = new DeviseNetwork(featureDimension, o.HiddenSize, targetDimension, o.DropoutRate, o.BatchNormMomentum, o.BatchNormEpsilon, o.MaxDegreeOfParallelism);
+        net.Initialize(rng);
+        var opt = new Optimizer(o, net.Parameters);
+
+        int batch = Math.Min(o.BatchSize, n);
+        int fullBatches = n / batch, rest = n % batch;
+        // A tail of one row cannot be batch-normalised: it is dropped for that epoch (rows are reshuffled each epoch).
+        int batchesPerEpoch = fullBatches + (rest >= 2 ? 1 : 0);
+        long totalSteps = (long)batchesPerEpoch * o.Epochs;
+
+        var order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        var xb = new float[batch * featureDimension];
+        var tb = new float[batch * targetDimension];
+        var grad = new float[batch * targetDimension];
+        var valOut = new float[Math.Max(nVal, 1) * targetDimension];
+
+        var epochs = new List<DeviseEpoch>(o.Epochs);
+        float best = float.PositiveInfinity;
+        int bestEpoch = 0, sinceBest = 0;
+        float[][]? bestState = null;
+        bool stoppedEarly = false;
+        long step = 0;
+        float lr = o.LearningRate;
+
+        for (int epoch = 1; epoch <= o.Epochs; epoch++)
+        {
+            rng.Shuffle(order);
+            double lossSum = 0;
+            for (int bi = 0; bi < batchesPerEpoch; bi++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int start = bi * batch;
+                int m = Math.Min(batch, n - start);
+                for (int r = 0; r < m; r++)
+                {
+                    int row = order[start + r];
+                    features.Slice(row * featureDimension, featureDimension).CopyTo(xb.AsSpan(r * featureDimension));
+                    targets.Slice(row * targetDimension, targetDimension).CopyTo(tb.AsSpan(r * targetDimension));
+                }
+                ReadOnlySpan<float> x = xb.AsSpan(0, m * featureDimension);
+                ReadOnlySpan<float> outp = net.ForwardTrain(x, m, rng);
+                Span<float> g = grad.AsSpan(0, m * targetDimension);
+                lossSum += CosineLoss.Compute(outp, tb.AsSpan(0, m * targetDimension), m, targetDimension, g);
+                net.Backward(x, g);
+                lr = o.RateAt(step++, totalSteps);
+                opt.Step(lr);
+            }
+            float trainLoss = (float)(lossSum / batchesPerEpoch);
+            if (!float.IsFinite(trainLoss))
+                throw new InvalidOperationException($"Training diverged at epoch {epoch} (loss {trainLoss}); lower the learning rate.");
+
+            float? valLoss = null;
+            if (nVal > 0)
+            {
+                net.ForwardEval(validationFeatures, nVal, valOut);
+                valLoss = CosineLoss.Compute(valOut.AsSpan(0, nVal * targetDimension), validationTargets, nVal, targetDimension, default);
+            }
+            var e = new DeviseEpoch(epoch, lr, trainLoss, valLoss);
+            epochs.Add(e);
+            o.EpochCompleted?.Invoke(e);
+
+            if (valLoss is float v)
+            {
+                if (v < best)
+                {
+                    best = v; bestEpoch = epoch; sinceBest = 0;
+                    bestState = net.Snapshot();
+                }
+                else if (o.Patience > 0 && ++sinceBest >= o.Patience)
+                {
+                    stoppedEarly = epoch < o.Epochs;
+                    break;
+                }
+            }
+            else
+            {
+                bestEpoch = epoch;
+            }
+        }
+        if (bestState is not null) net.Restore(bestState);
+        DeviseHead head = net.ToHead();
+        sw.Stop();
+        return new DeviseTrainingResult(head, new DeviseTrainingHistory(epochs, bestEpoch, stoppedEarly, sw.Elapsed));
+    }
+
+    private static int CheckShapes(ReadOnlySpan<float> x, ReadOnlySpan<float> t, int fd, int td, string xName, string tName)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fd, "featureDimension");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(td, "targetDimension");
+        if (x.Length % fd != 0) throw new ArgumentException($"Length {x.Length} is not a multiple of the feature dimension {fd}.", xName);
+        if (t.Length % td != 0) throw new ArgumentException($"Length {t.Length} is not a multiple of the target dimension {td}.", tName);
+        int n = x.Length / fd;
+        if (t.Length / td != n) throw new ArgumentException($"{n} feature rows but {t.Length / td} target rows.", tName);
+        for (int i = 0; i < x.Length; i++)
+            if (!float.IsFinite(x[i])) throw new ArgumentException($"Row {i / fd} has a NaN or infinite feature.", xName);
+        for (int r = 0; r < n; r++)
+        {
+            bool nonZero = false;
+            for (int j = 0; j < td; j++)
+            {
+                float v = t[r * td + j];
+                if (!float.IsFinite(v)) throw new ArgumentException($"Row {r} has a NaN or infinite target element.", tName);
+                nonZero |= v != 0f;
+            }
+            if (!nonZero) throw new ArgumentException($"Row {r} has a zero target vector (no direction for the cosine loss).", tName);
+        }
+        return n;
+    }
+
+    private static float[] Gather(ReadOnlySpan<float> src, ReadOnlySpan<int> rows, int dim)
+    {
+        var dst = new float[rows.Length * dim];
+        for (int i = 0; i < rows.Length; i++) src.Slice(rows[i] * dim, dim).CopyTo(dst.AsSpan(i * dim));
+        return dst;
+    }
+}

@@ -1,0 +1,156 @@
+namespace ImageSearch.Embeddings.Devise;
+
+/// <summary>Which optimiser <see cref="DeviseTrainer"/> uses.</summary>
+public enum DeviseOptimizer
+{
+    /// <summary>Stochastic gradient descent with Nesterov momentum; L2 weight decay added to the gradient.</summary>
+    SgdNesterov = 0,
+
+    /// <summary>Adam with decoupled weight decay (AdamW).</summary>
+    Adam = 1,
+}
+
+/// <summary>How the learning rate moves over the planned training steps.</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>The base rate throughout.</summary>
+    Constant = 0,
+
+    /// <summary>Linear warm-up over <see cref="DeviseTrainingOptions.WarmupFraction"/> of the steps, then cosine decay to zero.</summary>
+    Cosine = 1,
+
+    /// <summary>One-cycle: from rate/25 up to the rate over the warm-up fraction, then cosine down to rate/10,000.</summary>
+    OneCycle = 2,
+}
+
+/// <summary>
+/// Settings of <see cref="DeviseTrainer"/>. Defaults were chosen on the validation split carved from the training
+/// part of Pascal Sentences (see <c>docs/evaluation.md</c>). Immutable once training starts (init-only).
+/// </summary>
+public sealed record DeviseTrainingOptions
+{
+    /// <summary>Width of the hidden layer (2000 in the DeViSE head).</summary>
+    public int HiddenSize { get; init; } = 2000;
+
+    /// <summary>Dropout rate after the hidden ReLU, in [0, 1).</summary>
+    public float DropoutRate { get; init; } = 0.5f;
+
+    /// <summary>The optimiser.</summary>
+    public DeviseOptimizer Optimizer { get; init; } = DeviseOptimizer.SgdNesterov;
+
+    /// <summary>Peak (base) learning rate.</summary>
+    public float LearningRate { get; init; } = 0.05f;
+
+    /// <summary>Momentum of SGD (ignored by Adam).</summary>
+    public float Momentum { get; init; } = 0.9f;
+
+    /// <summary>Adam's first-moment decay.</summary>
+    public float AdamBeta1 { get; init; } = 0.9f;
+
+    /// <summary>Adam's second-moment decay.</summary>
+    public float AdamBeta2 { get; init; } = 0.999f;
+
+    /// <summary>Adam's denominator guard.</summary>
+    public float AdamEpsilon { get; init; } = 1e-8f;
+
+    /// <summary>Weight decay on the two dense weight matrices (not on biases or batch-norm parameters).</summary>
+    public float WeightDecay { get; init; } = 5e-4f;
+
+    /// <summary>Rows per mini-batch (at least 2: batch normalisation needs batch statistics).</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Maximum number of passes over the training rows.</summary>
+    public int Epochs { get; init; } = 40;
+
+    /// <summary>The learning-rate schedule, planned over <see cref="Epochs"/>.</summary>
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.OneCycle;
+
+    /// <summary>Fraction of steps spent warming up (cosine and one-cycle schedules).</summary>
+    public float WarmupFraction { get; init; } = 0.3f;
+
+    /// <summary>
+    /// Fraction of the rows held out for early stopping when no explicit validation set is given; 0 trains on
+    /// everything and keeps the last weights.
+    /// </summary>
+    public float ValidationFraction { get; init; } = 0.1f;
+
+    /// <summary>Epochs without a better validation loss before stopping; 0 never stops early (the best weights are still kept).</summary>
+    public int Patience { get; init; } = 10;
+
+    /// <summary>Momentum of the batch-norm running statistics.</summary>
+    public float BatchNormMomentum { get; init; } = 0.1f;
+
+    /// <summary>Batch-norm epsilon.</summary>
+    public float BatchNormEpsilon { get; init; } = 1e-5f;
+
+    /// <summary>Seed of initial weights, shuffles, dropout masks and the validation split.</summary>
+    public long Seed { get; init; } = 42;
+
+    /// <summary>
+    /// Threads for the matrix products; -1 for all cores. Results are bit-identical for any value, because work is
+    /// partitioned in fixed blocks and every sum runs in a fixed order.
+    /// </summary>
+    public int MaxDegreeOfParallelism { get; init; } = -1;
+
+    /// <summary>Called after each epoch (on the training thread); may be <see langword="null"/>.</summary>
+    public Action<DeviseEpoch>? EpochCompleted { get; init; }
+
+    internal void Validate()
+    {
+        static void Range(bool ok, string name, object value, string why)
+        {
+            if (!ok) throw new ArgumentOutOfRangeException(name, value, why);
+        }
+        Range(HiddenSize > 0, nameof(HiddenSize), HiddenSize, "Must be positive.");
+        Range(DropoutRate >= 0f && DropoutRate < 1f, nameof(DropoutRate), DropoutRate, "Must be in [0, 1).");
+        Range(LearningRate > 0f && float.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "Must be positive and finite.");
+        Range(Momentum >= 0f && Momentum < 1f, nameof(Momentum), Momentum, "Must be in [0, 1).");
+        Range(AdamBeta1 >= 0f && AdamBeta1 < 1f, nameof(AdamBeta1), AdamBeta1, "Must be in [0, 1).");
+        Range(AdamBeta2 >= 0f && AdamBeta2 < 1f, nameof(AdamBeta2), AdamBeta2, "Must be in [0, 1).");
+        Range(AdamEpsilon > 0f, nameof(AdamEpsilon), AdamEpsilon, "Must be positive.");
+        Range(WeightDecay >= 0f && float.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "Must be non-negative.");
+        Range(BatchSize >= 2, nameof(BatchSize), BatchSize, "Must be at least 2.");
+        Range(Epochs > 0, nameof(Epochs), Epochs, "Must be positive.");
+        Range(WarmupFraction >= 0f && WarmupFraction < 1f, nameof(WarmupFraction), WarmupFraction, "Must be in [0, 1).");
+        Range(ValidationFraction >= 0f && ValidationFraction < 1f, nameof(ValidationFraction), ValidationFraction, "Must be in [0, 1).");
+        Range(Patience >= 0, nameof(Patience), Patience, "Must be non-negative.");
+        Range(BatchNormMomentum > 0f && BatchNormMomentum <= 1f, nameof(BatchNormMomentum), BatchNormMomentum, "Must be in (0, 1].");
+        Range(BatchNormEpsilon > 0f, nameof(BatchNormEpsilon), BatchNormEpsilon, "Must be positive.");
+    }
+
+    internal float RateAt(long step, long totalSteps)
+    {
+        if (Schedule == LearningRateSchedule.Constant || totalSteps <= 1) return LearningRate;
+        double t = (double)step / (totalSteps - 1);
+        double w = WarmupFraction;
+        if (Schedule == LearningRateSchedule.Cosine)
+        {
+            if (t < w) return (float)(LearningRate * (step + 1) / (w * totalSteps));
+            double u = w >= 1 ? 1 : (t - w) / (1 - w);
+            return (float)(LearningRate * 0.5 * (1 + Math.Cos(Math.PI * u)));
+        }
+        double start = LearningRate / 25.0, end = LearningRate / 1e4;
+        if (t < w) return (float)(start + (LearningRate - start) * (t / w));
+        double v = (t - w) / (1 - w);
+        return (float)(end + (LearningRate - end) * 0.5 * (1 + Math.Cos(Math.PI * v)));
+    }
+}
+
+/// <summary>One epoch of training.</summary>
+/// <param name="Epoch">1-based epoch number.</param>
+/// <param name="LearningRate">Learning rate at the end of the epoch.</param>
+/// <param name="TrainingLoss">Mean cosine loss over the epoch's mini-batches (training mode: dropout on).</param>
+/// <param name="ValidationLoss">Mean cosine loss on the validation rows in evaluation mode; <see langword="null"/> without validation.</param>
+public readonly record struct DeviseEpoch(int Epoch, float LearningRate, float TrainingLoss, float? ValidationLoss);
+
+/// <summary>What happened during training.</summary>
+/// <param name="Epochs">Every epoch run, in order.</param>
+/// <param name="BestEpoch">The epoch whose weights were kept (the last one without validation).</param>
+/// <param name="StoppedEarly">Whether early stopping ended training before the planned epochs.</param>
+/// <param name="Elapsed">Wall-clock training time.</param>
+public sealed record DeviseTrainingHistory(IReadOnlyList<DeviseEpoch> Epochs, int BestEpoch, bool StoppedEarly, TimeSpan Elapsed);
+
+/// <summary>A trained head and how it was trained.</summary>
+/// <param name="Head">The head with the kept (best) weights.</param>
+/// <param name="History">Per-epoch losses and timing.</param>
+public sealed record DeviseTrainingResult(DeviseHead Head, DeviseTrainingHistory History);

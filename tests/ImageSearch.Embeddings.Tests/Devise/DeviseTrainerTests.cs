@@ -1,0 +1,111 @@
+using ImageSearch.Embeddings.Devise;
+
+namespace ImageSearch.Embeddings.Tests.Devise;
+
+public class DeviseTrainerTests
+{
+    private static readonly DeviseTrainingOptions Small = new()
+    {
+        HiddenSize = 64, Epochs = 30, BatchSize = 32, LearningRate = 0.05f, Patience = 0, Seed = 5,
+    };
+
+    [Fact]
+    public void Synthetic_problem_is_learned_and_generalises()
+    {
+        var train = new SyntheticData(8, 40, 24, 10, seed: 1);
+        var fresh = new SyntheticData(8, 60, 24, 10, seed: 1); // same prototypes and targets; its first 320 rows equal 'train'
+        var result = new DeviseTrainer(Small).Train(train.Features, train.Targets, train.FeatureDim, train.TargetDim);
+        var h = result.History;
+        Assert.Equal(30, h.Epochs.Count);
+        Assert.True(h.Epochs[^1].TrainingLoss < 0.5f * h.Epochs[0].TrainingLoss, $"loss {h.Epochs[0].TrainingLoss} -> {h.Epochs[^1].TrainingLoss}");
+        Assert.True(h.Epochs[h.BestEpoch - 1].ValidationLoss < 0.2f, $"validation loss {h.Epochs[h.BestEpoch - 1].ValidationLoss}");
+        // The rows after the first 320 of 'fresh' were never seen (its noise stream runs past the training set's).
+        var unseen = new SyntheticDataView(fresh, 320, 160);
+        Assert.True(unseen.Accuracy(result.Head) >= 0.95, $"held-out accuracy {unseen.Accuracy(result.Head)}");
+    }
+
+    [Fact]
+    public void Adam_and_cosine_schedule_also_learn()
+    {
+        var data = new SyntheticData(6, 30, 16, 8, seed: 2);
+        var o = Small with { Optimizer = DeviseOptimizer.Adam, LearningRate = 1e-2f, Schedule = LearningRateSchedule.Cosine, WeightDecay = 1e-2f };
+        var result = new DeviseTrainer(o).Train(data.Features, data.Targets, data.FeatureDim, data.TargetDim);
+        double acc = data.NearestClassAccuracy(result.Head);
+        Assert.True(acc >= 0.95, $"training accuracy {acc}");
+    }
+
+    [Fact]
+    public void Same_seed_gives_bit_identical_weights_for_any_thread_count()
+    {
+        var data = new SyntheticData(5, 30, 20, 6, seed: 3);
+        var o = Small with { Epochs = 4, HiddenSize = 48 };
+        var a = new DeviseTrainer(o with { MaxDegreeOfParallelism = 1 }).Train(data.Features, data.Targets, data.FeatureDim, data.TargetDim);
+        var b = new DeviseTrainer(o with { MaxDegreeOfParallelism = -1 }).Train(data.Features, data.Targets, data.FeatureDim, data.TargetDim);
+        var c = new DeviseTrainer(o with { Seed = o.Seed + 1 }).Train(data.Features, data.Targets, data.FeatureDim, data.TargetDim);
+        for (int i = 0; i < a.Head.State.Length; i++) Assert.Equal(a.Head.State[i], b.Head.State[i]);
+        Assert.NotEqual(a.Head.State[0], c.Head.State[0]);
+        Assert.Equal(a.History.Epochs, b.History.Epochs);
+    }
+
+    [Fact]
+    public void Early_stopping_keeps_the_best_epoch()
+    {
+        var data = new SyntheticData(4, 20, 12, 5, seed: 4, noise: 3f); // noisy: validation loss turns up early
+        var o = Small with { Epochs = 200, Patience = 3, Schedule = LearningRateSchedule.Constant, LearningRate = 0.1f, WeightDecay = 0f, ValidationFraction = 0.3f };
+        var r = new DeviseTrainer(o).Train(data.Features, data.Targets, data.FeatureDim, data.TargetDim);
+        Assert.True(r.History.StoppedEarly);
+        Assert.True(r.History.Epochs.Count < 200);
+        Assert.Equal(r.History.Epochs.Count - 3, r.History.BestEpoch);
+        float best = r.History.Epochs[r.History.BestEpoch - 1].ValidationLoss!.Value;
+        foreach (var e in r.History.Epochs) Assert.True(e.ValidationLoss >= best);
+    }
+
+    [Fact]
+    public void Bad_input_is_rejected_with_the_argument_named()
+    {
+        var t = new DeviseTrainer(Small);
+        var ex = Assert.Throws<ArgumentException>(() => t.Train(new float[10], new float[6], 5, 3));
+        Assert.Equal("targets", ex.ParamName); // 2 feature rows vs 2 target rows is fine: zero targets are not
+        float[] x = [1, 2, 3, float.NaN, 5, 6];
+        Assert.Equal("features", Assert.Throws<ArgumentException>(() => t.Train(x, new float[] { 1, 1, 1, 1 }, 3, 2)).ParamName);
+        Assert.Equal("targets", Assert.Throws<ArgumentException>(() => t.Train(new float[6], new float[5], 3, 2)).ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DeviseTrainer(new DeviseTrainingOptions { BatchSize = 1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DeviseTrainer(new DeviseTrainingOptions { DropoutRate = 1f }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DeviseTrainer(new DeviseTrainingOptions { LearningRate = float.NaN }));
+    }
+
+    [Fact]
+    public void Schedules_start_peak_and_end_where_documented()
+    {
+        var one = new DeviseTrainingOptions { LearningRate = 1f, Schedule = LearningRateSchedule.OneCycle, WarmupFraction = 0.25f };
+        Assert.Equal(1f / 25, one.RateAt(0, 101), 5);
+        Assert.Equal(1f, one.RateAt(25, 101), 5);
+        Assert.Equal(1e-4f, one.RateAt(100, 101), 5);
+        var cos = one with { Schedule = LearningRateSchedule.Cosine };
+        Assert.Equal(0f, cos.RateAt(100, 101), 5);
+        Assert.True(cos.RateAt(60, 101) < cos.RateAt(40, 101));
+    }
+
+    /// <summary>Rows [start, start+count) of a synthetic set.</summary>
+    private sealed class SyntheticDataView(SyntheticData d, int start, int count)
+    {
+        public double Accuracy(DeviseHead head)
+        {
+            int ok = 0;
+            var v = new float[d.TargetDim];
+            for (int s = start; s < start + count; s++)
+            {
+                head.Embed(d.Features.AsSpan(s * d.FeatureDim, d.FeatureDim), v);
+                int best = -1; double bestCos = double.NegativeInfinity;
+                for (int c = 0; c < d.Classes; c++)
+                {
+                    double dot = 0, nn = 0;
+                    for (int j = 0; j < d.TargetDim; j++) { dot += v[j] * d.ClassVectors[c * d.TargetDim + j]; nn += d.ClassVectors[c * d.TargetDim + j] * d.ClassVectors[c * d.TargetDim + j]; }
+                    if (dot / Math.Sqrt(nn) > bestCos) { bestCos = dot / Math.Sqrt(nn); best = c; }
+                }
+                if (best == d.Labels[s]) ok++;
+            }
+            return ok / (double)count;
+        }
+    }
+}
