@@ -1,0 +1,180 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace ImageSearch.Distances;
+
+public static partial class DistanceKernels
+{
+    /// <summary>
+    /// Scores one query against a block of contiguous rows: <c>scores[i] = dot(query, row i)</c>, where row <c>i</c> is
+    /// <c>rows.Slice(i * query.Length, query.Length)</c>. The exact index and HNSW share this kernel.
+    /// </summary>
+    /// <param name="query">The query vector; its length is the dimension.</param>
+    /// <param name="rows"><c>scores.Length</c> rows of <c>query.Length</c> elements each, stored one after another.</param>
+    /// <param name="scores">Receives one dot product per row; its length is the row count.</param>
+    /// <remarks>
+    /// Streams the rows once, four at a time with independent accumulators. A NaN in the query makes every score NaN; a
+    /// NaN in a row makes that row's score NaN (NaN in, NaN out). With an empty query every score is 0.
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="rows"/> does not hold exactly <c>scores.Length * query.Length</c> elements.</exception>
+    public static void DotScan(ReadOnlySpan<float> query, ReadOnlySpan<float> rows, Span<float> scores)
+    {
+        CheckRows(query.Length, rows.Length, scores.Length, nameof(rows), nameof(scores));
+        if (UseVector512)
+        {
+            Vector512Kernels.DotScan(query, rows, scores);
+        }
+        else if (UseVector256)
+        {
+            Vector256Kernels.DotScan(query, rows, scores);
+        }
+        else
+        {
+            ScalarKernels.DotScan(query, rows, scores);
+        }
+    }
+
+    /// <summary>
+    /// Scores one f32 query against a block of contiguous f16 rows, in f32 arithmetic:
+    /// <c>scores[i] = dot(query, row i)</c>, where row <c>i</c> is <c>rows.Slice(i * query.Length, query.Length)</c>.
+    /// </summary>
+    /// <param name="query">The query vector; its length is the dimension.</param>
+    /// <param name="rows"><c>scores.Length</c> rows of <c>query.Length</c> <see cref="Half"/> elements each, stored one after another.</param>
+    /// <param name="scores">Receives one dot product per row; its length is the row count.</param>
+    /// <remarks>NaN in, NaN out, as for the f32 overload. With an empty query every score is 0.</remarks>
+    /// <exception cref="ArgumentException"><paramref name="rows"/> does not hold exactly <c>scores.Length * query.Length</c> elements.</exception>
+    public static void DotScan(ReadOnlySpan<float> query, ReadOnlySpan<Half> rows, Span<float> scores)
+    {
+        CheckRows(query.Length, rows.Length, scores.Length, nameof(rows), nameof(scores));
+        if (UseVector512)
+        {
+            Vector512Kernels.DotScan(query, rows, scores);
+        }
+        else if (UseVector256)
+        {
+            Vector256Kernels.DotScan(query, rows, scores);
+        }
+        else
+        {
+            ScalarKernels.DotScan(query, rows, scores);
+        }
+    }
+}
+
+internal static partial class ScalarKernels
+{
+    internal static void DotScan<T>(ReadOnlySpan<float> query, ReadOnlySpan<T> rows, Span<float> scores)
+        where T : unmanaged
+    {
+        int d = query.Length;
+        for (int i = 0; i < scores.Length; i++)
+        {
+            scores[i] = Dot(query, rows.Slice(i * d, d));
+        }
+    }
+}
+
+internal static partial class Vector256Kernels
+{
+    internal static void DotScan<T>(ReadOnlySpan<float> query, ReadOnlySpan<T> rows, Span<float> scores)
+        where T : unmanaged
+    {
+        int d = query.Length, n = scores.Length, i = 0;
+        if (d >= Count)
+        {
+            ref float q = ref MemoryMarshal.GetReference(query);
+            ref T r = ref MemoryMarshal.GetReference(rows);
+            ref float s = ref MemoryMarshal.GetReference(scores);
+            nuint dim = (nuint)d, full = dim - (dim % Count), last = dim - Count;
+            bool hasTail = full != dim;
+            Vector256<float> mask = TailMask(hasTail ? (int)(dim - full) : Count);
+            Vector256<float> qTail = Load(ref q, last) & mask;
+
+            // Four rows in flight; their accumulators are reduced together once per group.
+            for (; i <= n - 4; i += 4)
+            {
+                ref T r0 = ref Unsafe.Add(ref r, (nint)((nuint)i * dim));
+                ref T r1 = ref Unsafe.Add(ref r0, dim);
+                ref T r2 = ref Unsafe.Add(ref r1, dim);
+                ref T r3 = ref Unsafe.Add(ref r2, dim);
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (nuint k = 0; k < full; k += Count)
+                {
+                    Vector256<float> qv = Load(ref q, k);
+                    a0 = Vector256.FusedMultiplyAdd(qv, Load(ref r0, k), a0);
+                    a1 = Vector256.FusedMultiplyAdd(qv, Load(ref r1, k), a1);
+                    a2 = Vector256.FusedMultiplyAdd(qv, Load(ref r2, k), a2);
+                    a3 = Vector256.FusedMultiplyAdd(qv, Load(ref r3, k), a3);
+                }
+
+                if (hasTail)
+                {
+                    a0 = Vector256.FusedMultiplyAdd(qTail, Load(ref r0, last) & mask, a0);
+                    a1 = Vector256.FusedMultiplyAdd(qTail, Load(ref r1, last) & mask, a1);
+                    a2 = Vector256.FusedMultiplyAdd(qTail, Load(ref r2, last) & mask, a2);
+                    a3 = Vector256.FusedMultiplyAdd(qTail, Load(ref r3, last) & mask, a3);
+                }
+
+                Sum4(a0, a1, a2, a3).StoreUnsafe(ref s, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            scores[i] = Dot(query, rows.Slice(i * d, d));
+        }
+    }
+}
+
+internal static partial class Vector512Kernels
+{
+    internal static void DotScan<T>(ReadOnlySpan<float> query, ReadOnlySpan<T> rows, Span<float> scores)
+        where T : unmanaged
+    {
+        int d = query.Length, n = scores.Length, i = 0;
+        if (d >= Count)
+        {
+            ref float q = ref MemoryMarshal.GetReference(query);
+            ref T r = ref MemoryMarshal.GetReference(rows);
+            ref float s = ref MemoryMarshal.GetReference(scores);
+            nuint dim = (nuint)d, full = dim - (dim % Count), last = dim - Count;
+            bool hasTail = full != dim;
+            Vector512<float> mask = TailMask(hasTail ? (int)(dim - full) : Count);
+            Vector512<float> qTail = Load(ref q, last) & mask;
+
+            // Four rows in flight; their accumulators are reduced together once per group.
+            for (; i <= n - 4; i += 4)
+            {
+                ref T r0 = ref Unsafe.Add(ref r, (nint)((nuint)i * dim));
+                ref T r1 = ref Unsafe.Add(ref r0, dim);
+                ref T r2 = ref Unsafe.Add(ref r1, dim);
+                ref T r3 = ref Unsafe.Add(ref r2, dim);
+                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (nuint k = 0; k < full; k += Count)
+                {
+                    Vector512<float> qv = Load(ref q, k);
+                    a0 = Vector512.FusedMultiplyAdd(qv, Load(ref r0, k), a0);
+                    a1 = Vector512.FusedMultiplyAdd(qv, Load(ref r1, k), a1);
+                    a2 = Vector512.FusedMultiplyAdd(qv, Load(ref r2, k), a2);
+                    a3 = Vector512.FusedMultiplyAdd(qv, Load(ref r3, k), a3);
+                }
+
+                if (hasTail)
+                {
+                    a0 = Vector512.FusedMultiplyAdd(qTail, Load(ref r0, last) & mask, a0);
+                    a1 = Vector512.FusedMultiplyAdd(qTail, Load(ref r1, last) & mask, a1);
+                    a2 = Vector512.FusedMultiplyAdd(qTail, Load(ref r2, last) & mask, a2);
+                    a3 = Vector512.FusedMultiplyAdd(qTail, Load(ref r3, last) & mask, a3);
+                }
+
+                Sum4(a0, a1, a2, a3).StoreUnsafe(ref s, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            scores[i] = Dot(query, rows.Slice(i * d, d));
+        }
+    }
+}
