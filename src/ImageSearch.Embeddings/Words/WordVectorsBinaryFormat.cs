@@ -1,0 +1,232 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ImageSearch.Embeddings.Words;
+
+/// <summary>
+/// Our compact binary cache of a <see cref="WordVectors"/> table (all integers little-endian):
+/// <code>
+/// offset 0   8 bytes  magic "ISWORDV\x1A"
+///        8   u32      format version (1)
+///       12   i32      dimension (&gt; 0)
+///       16   i32      count of words (&gt; 0)
+///       20   u32      reserved, 0
+///       24   i64      byte length of the word section
+///       32   words    count x (u16 UTF-8 byte length, UTF-8 bytes), in rank order
+///            padding  zero bytes up to a multiple of 8 from the file start
+///            vectors  count x dimension f32, row after row
+///            u32      CRC-32C of every byte before it
+/// </code>
+/// Opening reads the vectors in one bulk read straight into the final <see cref="float"/> array.
+/// </summary>
+internal static class WordVectorsBinaryFormat
+{
+    public const int Version = 1;
+    public const int HeaderSize = 32;
+    public static ReadOnlySpan<byte> Magic => "ISWORDV\x1A"u8;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static bool HasMagic(ReadOnlySpan<byte> start) => start.StartsWith(Magic);
+
+    public static void Write(WordVectors table, Stream stream, CancellationToken cancellationToken)
+    {
+        int dimension = table.Dimension, count = table.Count;
+        var head = new MemoryStream();
+        Span<byte> header = stackalloc byte[HeaderSize];
+        header.Clear();
+        Magic.CopyTo(header);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], Version);
+        BinaryPrimitives.WriteInt32LittleEndian(header[12..], dimension);
+        BinaryPrimitives.WriteInt32LittleEndian(header[16..], count);
+        head.Write(header);
+
+        Span<byte> length = stackalloc byte[2];
+        byte[] word = new byte[256];
+        for (int i = 0; i < count; i++)
+        {
+            string w = table.Words[i];
+            int max = Encoding.UTF8.GetMaxByteCount(w.Length);
+            if (word.Length < max)
+            {
+                word = new byte[max];
+            }
+
+            int n = Encoding.UTF8.GetBytes(w, word);
+            if (n > ushort.MaxValue)
+            {
+                throw new InvalidOperationException($"Word {i} is longer than {ushort.MaxValue} UTF-8 bytes; the binary cache cannot hold it.");
+            }
+
+            BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)n);
+            head.Write(length);
+            head.Write(word, 0, n);
+        }
+
+        long wordBytes = head.Length - HeaderSize;
+        while (head.Length % 8 != 0)
+        {
+            head.WriteByte(0);
+        }
+
+        byte[] headBytes = head.GetBuffer();
+        BinaryPrimitives.WriteInt64LittleEndian(headBytes.AsSpan(24), wordBytes);
+        ReadOnlySpan<byte> headSpan = headBytes.AsSpan(0, (int)head.Length);
+        uint crc = WordsCrc32C.Append(WordsCrc32C.Seed, headSpan);
+        stream.Write(headSpan);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        ReadOnlySpan<float> vectors = table.Vectors.Span;
+        if (BitConverter.IsLittleEndian)
+        {
+            ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(vectors);
+            crc = WordsCrc32C.Append(crc, bytes);
+            stream.Write(bytes);
+        }
+        else
+        {
+            var swapped = new uint[vectors.Length];
+            BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<float, uint>(vectors), swapped);
+            ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(swapped.AsSpan());
+            crc = WordsCrc32C.Append(crc, bytes);
+            stream.Write(bytes);
+        }
+
+        Span<byte> trailer = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(trailer, WordsCrc32C.Finish(crc));
+        stream.Write(trailer);
+    }
+
+    public static WordVectors Read(Stream stream, string source, CancellationToken cancellationToken)
+    {
+        long available = stream.CanSeek ? stream.Length - stream.Position : -1;
+        Span<byte> header = stackalloc byte[HeaderSize];
+        int got = stream.ReadAtLeast(header, HeaderSize, throwOnEndOfStream: false);
+        int compared = Math.Min(got, Magic.Length);
+        if (compared > 0 && !header[..compared].SequenceEqual(Magic[..compared]))
+        {
+            throw Corrupt(source, "bad magic (not an ImageSearch word-vector cache)");
+        }
+
+        if (got < HeaderSize)
+        {
+            throw Corrupt(source, $"truncated: {got} bytes, shorter than the {HeaderSize}-byte header");
+        }
+
+        uint version = BinaryPrimitives.ReadUInt32LittleEndian(header[8..]);
+        if (version != Version)
+        {
+            throw Corrupt(source, $"unsupported version {version} (this library reads version {Version})");
+        }
+
+        int dimension = BinaryPrimitives.ReadInt32LittleEndian(header[12..]);
+        int count = BinaryPrimitives.ReadInt32LittleEndian(header[16..]);
+        uint reserved = BinaryPrimitives.ReadUInt32LittleEndian(header[20..]);
+        long wordBytes = BinaryPrimitives.ReadInt64LittleEndian(header[24..]);
+        if (dimension <= 0 || count <= 0 || reserved != 0 || (long)dimension * count > Array.MaxLength
+            || wordBytes < 3L * count || wordBytes > (2L + ushort.MaxValue) * count || wordBytes > Array.MaxLength - 8)
+        {
+            throw Corrupt(source, $"bad header (dimension {dimension}, count {count}, word bytes {wordBytes})");
+        }
+
+        int headLength = (int)((HeaderSize + wordBytes + 7) / 8 * 8);
+        long vectorBytes = (long)dimension * count * sizeof(float);
+        long expected = headLength + vectorBytes + 4;
+        if (available >= 0 && available < expected)
+        {
+            throw Corrupt(source, $"truncated: {available} bytes, expected {expected}");
+        }
+
+        if (available > expected)
+        {
+            throw Corrupt(source, $"{available - expected} unexpected bytes after the checksum");
+        }
+
+        byte[] head = GC.AllocateUninitializedArray<byte>(headLength);
+        header.CopyTo(head);
+        ReadOrTruncated(stream, head.AsSpan(HeaderSize), source, expected);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        float[] vectors = GC.AllocateUninitializedArray<float>(dimension * count);
+        Span<byte> vectorSpan = MemoryMarshal.AsBytes(vectors.AsSpan());
+        ReadOrTruncated(stream, vectorSpan, source, expected);
+        Span<byte> trailer = stackalloc byte[4];
+        ReadOrTruncated(stream, trailer, source, expected);
+        if (available < 0 && stream.ReadByte() >= 0)
+        {
+            throw Corrupt(source, "unexpected bytes after the checksum");
+        }
+
+        uint crc = WordsCrc32C.Finish(WordsCrc32C.Append(WordsCrc32C.Append(WordsCrc32C.Seed, head), vectorSpan));
+        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        if (crc != stored)
+        {
+            throw Corrupt(source, $"checksum mismatch (stored {stored:x8}, computed {crc:x8}): the file is damaged");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!BitConverter.IsLittleEndian)
+        {
+            Span<uint> raw = MemoryMarshal.Cast<float, uint>(vectors.AsSpan());
+            BinaryPrimitives.ReverseEndianness(raw, raw);
+        }
+
+        var words = DecodeWords(head.AsSpan(HeaderSize, (int)wordBytes), count, source);
+        int bad = WordVectors.FindNonFinite(vectors);
+        if (bad >= 0)
+        {
+            throw Corrupt(source, $"the vector of '{words[bad / dimension]}' has a NaN or infinite element");
+        }
+
+        return WordVectors.FromValidated(words, vectors, dimension, source);
+    }
+
+    private static string[] DecodeWords(ReadOnlySpan<byte> section, int count, string source)
+    {
+        var words = new string[count];
+        int pos = 0;
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                if (section.Length - pos < 2)
+                {
+                    throw Corrupt(source, $"the word section ends at word {i} of {count}");
+                }
+
+                int n = BinaryPrimitives.ReadUInt16LittleEndian(section[pos..]);
+                pos += 2;
+                if (n == 0 || n > section.Length - pos)
+                {
+                    throw Corrupt(source, $"word {i} has a bad length {n}");
+                }
+
+                words[i] = StrictUtf8.GetString(section.Slice(pos, n));
+                pos += n;
+            }
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new InvalidDataException($"{source}: corrupt word-vector cache: a word is not valid UTF-8.", e);
+        }
+
+        if (pos != section.Length)
+        {
+            throw Corrupt(source, $"{section.Length - pos} unexpected bytes after the last word");
+        }
+
+        return words;
+    }
+
+    private static void ReadOrTruncated(Stream stream, Span<byte> destination, string source, long expected)
+    {
+        int got = stream.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
+        if (got < destination.Length)
+        {
+            throw Corrupt(source, $"truncated: the file ends before its expected {expected} bytes");
+        }
+    }
+
+    private static InvalidDataException Corrupt(string source, string what) => new($"{source}: corrupt word-vector cache: {what}.");
+}
