@@ -12,7 +12,7 @@ namespace ImageSearch.Indexes;
 internal sealed class ClassWeighting
 {
     private readonly float[] _squaredWeights;
-    private readonly float[] _query;          // q (L2) or q∘w² (dot-based metrics)
+    private readonly float[] _query;          // the prepared query; the kernels apply the weights
     private readonly float _queryNorm;        // ||q∘w|| (cosine)
     private readonly DistanceMetric _metric;
     private float[]? _rowBuffer;
@@ -55,20 +55,13 @@ internal sealed class ClassWeighting
             throw new ArgumentException("ElementWeights are all zero: every distance would be the same.", nameof(options));
         }
 
-        var q = new float[dimension];
-        float norm = 0;
-        if (metric == DistanceMetric.L2)
+        float[] q = preparedQuery.ToArray();
+        var weighted = new float[dimension];
+        TensorPrimitives.Multiply(q, w2, weighted);
+        float norm = MathF.Sqrt(TensorPrimitives.Dot(weighted, q)); // |q∘w|
+        if (metric == DistanceMetric.Cosine && norm == 0)
         {
-            preparedQuery.CopyTo(q);
-        }
-        else
-        {
-            TensorPrimitives.Multiply(preparedQuery, w2, q);
-            norm = MathF.Sqrt(TensorPrimitives.Dot(q, preparedQuery));
-            if (metric == DistanceMetric.Cosine && norm == 0)
-            {
-                throw new ArgumentException("The query is zero after class weighting (orthogonal to the class weights); cosine is undefined.", nameof(options));
-            }
+            throw new ArgumentException("The query is zero after class weighting (no weight where the query is non-zero); cosine is undefined.", nameof(options));
         }
 
         return new ClassWeighting(w2, q, norm, metric);

@@ -56,15 +56,19 @@ public sealed class ExactIndex : IVectorIndex
     public int Count => _store.LiveCount;
 
     /// <inheritdoc/>
-    public void Add(long key, ReadOnlySpan<float> vector) => AddRange([key], vector);
+    public void Add(long key, ReadOnlySpan<float> vector) => AddCore([key], vector, nameof(key), nameof(vector));
 
     /// <inheritdoc/>
-    public void AddRange(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors)
+    public void AddRange(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors) => AddCore(keys, vectors, nameof(keys), nameof(vectors));
+
+    private void AddCore(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, string keysName, string vectorsName)
     {
         int dim = Dimension;
         if ((long)keys.Length * dim != vectors.Length)
         {
-            throw new ArgumentException($"Expected {keys.Length} x {dim} = {(long)keys.Length * dim} elements for {keys.Length} keys, got {vectors.Length}.", nameof(vectors));
+            throw new ArgumentException(keys.Length == 1
+                ? $"Expected a vector of dimension {dim}, got {vectors.Length} elements."
+                : $"Expected {keys.Length} x {dim} = {(long)keys.Length * dim} elements for {keys.Length} keys, got {vectors.Length}.", vectorsName);
         }
 
         // Validate and prepare everything before touching the index, so a bad row leaves it unchanged.
@@ -73,11 +77,11 @@ public sealed class ExactIndex : IVectorIndex
         {
             try
             {
-                _store.Prepare(vectors.Slice(i * dim, dim), prepared.AsSpan(i * dim, dim), nameof(vectors));
+                _store.Prepare(vectors.Slice(i * dim, dim), prepared.AsSpan(i * dim, dim), vectorsName);
             }
             catch (ArgumentException e) when (keys.Length > 1)
             {
-                throw new ArgumentException($"Row {i} (key {keys[i]}): {e.Message}", nameof(vectors), e);
+                throw new ArgumentException($"Row {i} (key {keys[i]}): {e.Message}", vectorsName, e);
             }
         }
 
@@ -89,7 +93,7 @@ public sealed class ExactIndex : IVectorIndex
             {
                 if (_store.ContainsKey(keys[i]) || (seen is not null && !seen.Add(keys[i])))
                 {
-                    throw new ArgumentException($"Key {keys[i]} is already in the index (remove it first to replace its vector).", nameof(keys));
+                    throw new ArgumentException($"Key {keys[i]} is already in the index (remove it first to replace its vector).", keysName);
                 }
             }
 
@@ -308,7 +312,7 @@ public sealed class ExactIndex : IVectorIndex
     public static ExactIndex Load(Stream stream)
         => VectorIndex.Load(stream) as ExactIndex ?? throw new InvalidDataException("The file holds an index of another type; use VectorIndex.Load.");
 
-    /// <summary>Loads an exact index from a file saved by <see cref="IVectorIndex.Save(string)"/>.</summary>
+    /// <summary>Loads an exact index from a file saved by <see cref="VectorIndexExtensions.Save(IVectorIndex, string)"/>.</summary>
     /// <param name="path">The index file.</param>
     /// <returns>The index.</returns>
     /// <exception cref="InvalidDataException">The file is truncated or corrupt, or holds another index type.</exception>

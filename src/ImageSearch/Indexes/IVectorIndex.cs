@@ -83,20 +83,6 @@ public interface IVectorIndex
     /// <exception cref="ArgumentException">Wrong length, NaN or infinity, zero query under cosine, or an empty destination.</exception>
     int Search(ReadOnlySpan<float> query, Span<SearchResult> destination, SearchOptions? options = null);
 
-    /// <summary>Finds the <paramref name="k"/> nearest vectors to <paramref name="query"/>, nearest first.</summary>
-    /// <param name="query"><see cref="Dimension"/> finite elements.</param>
-    /// <param name="k">How many results to return at most; must be positive.</param>
-    /// <param name="options">Filter and ef; <see langword="null"/> for defaults.</param>
-    /// <returns>Up to <paramref name="k"/> results.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is zero or negative.</exception>
-    SearchResult[] Search(ReadOnlySpan<float> query, int k, SearchOptions? options = null)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
-        var buffer = new SearchResult[Math.Min(k, Math.Max(Count, 1))];
-        int n = Search(query, buffer, options);
-        return n == buffer.Length ? buffer : buffer.AsSpan(0, n).ToArray();
-    }
-
     /// <summary>
     /// Searches many queries at once, using every core (or <see cref="SearchOptions.MaxDegreeOfParallelism"/>).
     /// </summary>
@@ -109,18 +95,4 @@ public interface IVectorIndex
     /// <summary>Writes the index to a stream in the ImageSearch index file format.</summary>
     /// <param name="stream">A writable stream; left open.</param>
     void Save(Stream stream);
-
-    /// <summary>
-    /// Saves the index to a file atomically: it writes a temporary file beside <paramref name="path"/>, flushes it
-    /// to disk, then renames it over <paramref name="path"/>, so a crash never leaves a half-written index.
-    /// </summary>
-    /// <param name="path">The file to create or replace.</param>
-    void Save(string path) => IndexFile.SaveAtomic(path, Save);
-
-    /// <summary>Asynchronous <see cref="Save(string)"/>: the same atomic write, off the calling thread.</summary>
-    /// <param name="path">The file to create or replace.</param>
-    /// <param name="cancellationToken">Cancels before the rename; the old file is then left untouched.</param>
-    /// <returns>A task that completes when the file is in place.</returns>
-    Task SaveAsync(string path, CancellationToken cancellationToken = default)
-        => IndexFile.SaveAtomicAsync(path, Save, cancellationToken);
 }

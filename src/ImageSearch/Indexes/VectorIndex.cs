@@ -49,5 +49,5 @@ public static class VectorIndex
         => Task.Run(() => Load(path), cancellationToken);
 
     private static IVectorIndex LoadHnsw(IndexFileReader reader)
-        => throw new InvalidDataException("HNSW index files are not supported by this build.");
+        => Hnsw.HnswIndex.Read(reader);
 }

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Globalization;
+using ImageSearch.Ann;
+using ImageSearch.Distances;
+using ImageSearch.Indexes;
+using ImageSearch.Storage;
+
+// Recall/QPS harness on TEXMEX files, as ann-benchmarks measures: single mode runs queries one at a time on one thread;
+// batch mode hands every query to SearchBatch on --threads threads.
+var a = new Args(args);
+if (a.Has("help") || !a.Has("base"))
+{
+    Console.WriteLine("""
+        usage: ImageSearch.Ann --base B.fvecs --query Q.fvecs --gt G.ivecs [--index exact|hnsw] [--metric cosine|ip|l2]
+               [--element f32|f16] [--threads N] [--mode single|batch|single,batch] [--ef 40,80,...] [--M 16] [--efc 200]
+               [--queries N] [--k 10] [--save file] [--csv out.csv]
+        """);
+    return a.Has("help") ? 0 : 2;
+}
+
+var culture = CultureInfo.InvariantCulture;
+string indexKind = a.Get("index", "exact");
+DistanceMetric metric = a.Get("metric", "cosine") switch
+{
+    "cosine" or "angular" => DistanceMetric.Cosine,
+    "ip" or "dot" => DistanceMetric.InnerProduct,
+    "l2" or "euclidean" => DistanceMetric.L2,
+    var other => throw new ArgumentException($"Unknown metric '{other}'."),
+};
+VectorElementType element = a.Get("element", "f32") == "f16" ? VectorElementType.Float16 : VectorElementType.Float32;
+int threads = int.Parse(a.Get("threads", Environment.ProcessorCount.ToString(culture)), culture);
+string[] modes = a.Get("mode", "single").Split(',');
+int k = int.Parse(a.Get("k", "10"), culture);
+int m = int.Parse(a.Get("M", "16"), culture);
+int efc = int.Parse(a.Get("efc", "200"), culture);
+int[] efs = a.Get("ef", "0").Split(',').Select(s => int.Parse(s, culture)).ToArray();
+
+var (baseData, baseCount, dim) = TexmexReader.ReadFvecs(a.Get("base"));
+var (queryData, queryCount, qdim) = TexmexReader.ReadFvecs(a.Get("query"), int.Parse(a.Get("queries", int.MaxValue.ToString(culture)), culture));
+var (gt, gtCount, gtDim) = TexmexReader.ReadIvecs(a.Get("gt"));
+if (qdim != dim || gtCount < queryCount || gtDim < k)
+{
+    throw new InvalidDataException("base, query and ground truth files do not match.");
+}
+
+Console.WriteLine($"# {Environment.MachineName} {Environment.ProcessorCount} cores, .NET {Environment.Version}, SIMD {DistanceKernels.IsHardwareAccelerated}; base {baseCount}x{dim}, queries {queryCount}, index {indexKind} {metric} {element}");
+
+long[] keys = new long[baseCount];
+for (int i = 0; i < baseCount; i++) keys[i] = i;
+var sw = Stopwatch.StartNew();
+IVectorIndex index = IndexFactory.Build(indexKind, dim, metric, element, m, efc, threads, keys, baseData);
+double buildSeconds = sw.Elapsed.TotalSeconds;
+Console.WriteLine($"# built in {buildSeconds:F2} s, {index.Count} vectors");
+if (a.Has("save"))
+{
+    index.Save(a.Get("save"));
+    sw.Restart();
+    index = VectorIndex.Load(a.Get("save"));
+    Console.WriteLine($"# saved to {a.Get("save")} ({new FileInfo(a.Get("save")).Length / 1e6:F1} MB), loaded in {sw.Elapsed.TotalSeconds:F3} s");
+}
+
+var rows = new List<string> { "index,metric,M,efc,ef,threads,mode,build_s,recall10,qps" };
+Console.WriteLine(rows[0]);
+foreach (int ef in efs)
+{
+    var options = new SearchOptions { Ef = ef > 0 ? ef : null, MaxDegreeOfParallelism = threads };
+    foreach (string mode in modes)
+    {
+        SearchResult[][] results;
+        int usedThreads = mode == "single" ? 1 : threads;
+        if (mode == "single")
+        {
+            results = new SearchResult[queryCount][];
+            var buffer = new SearchResult[k];
+            index.Search(queryData.AsSpan(0, dim), buffer, options); // warm-up
+            sw.Restart();
+            for (int q = 0; q < queryCount; q++)
+            {
+                int n = index.Search(queryData.AsSpan(q * dim, dim), buffer, options);
+                results[q] = buffer.AsSpan(0, n).ToArray(); // outside the index; the copy is a few ns
+            }
+        }
+        else
+        {
+            sw.Restart();
+            results = index.SearchBatch(queryData.AsSpan(0, queryCount * dim), k, options);
+        }
+
+        double seconds = sw.Elapsed.TotalSeconds;
+        double recall = Recall(results, gt, gtDim, k);
+        string row = string.Join(',', indexKind, a.Get("metric", "cosine"), indexKind == "hnsw" ? m : 0, indexKind == "hnsw" ? efc : 0, ef,
+            usedThreads, mode, buildSeconds.ToString("F2", culture), recall.ToString("F4", culture), (queryCount / seconds).ToString("F1", culture));
+        Console.WriteLine(row);
+        rows.Add(row);
+    }
+}
+
+if (a.Has("csv"))
+{
+    File.WriteAllLines(a.Get("csv"), rows);
+}
+
+return 0;
+
+static double Recall(SearchResult[][] results, int[] gt, int gtDim, int k)
+{
+    long hits = 0;
+    var truth = new HashSet<long>();
+    for (int q = 0; q < results.Length; q++)
+    {
+        truth.Clear();
+        for (int j = 0; j < k; j++) truth.Add(gt[(q * gtDim) + j]);
+        foreach (SearchResult r in results[q].AsSpan(0, Math.Min(k, results[q].Length)))
+        {
+            if (truth.Contains(r.Key)) hits++;
+        }
+    }
+
+    return hits / (double)(results.Length * k);
+}
+
+internal sealed class Args
+{
+    private readonly Dictionary<string, string> _values = new();
+
+    public Args(string[] args)
+    {
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"Unexpected argument '{args[i]}'.");
+            string name = args[i][2..];
+            _values[name] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "true";
+        }
+    }
+
+    public bool Has(string name) => _values.ContainsKey(name);
+
+    public string Get(string name, string? fallback = null)
+        => _values.TryGetValue(name, out var v) ? v : fallback ?? throw new ArgumentException($"Missing --{name}.");
+}

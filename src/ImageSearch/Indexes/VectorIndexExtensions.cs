@@ -1,0 +1,46 @@
+using ImageSearch.Storage;
+
+namespace ImageSearch.Indexes;
+
+/// <summary>Conveniences every <see cref="IVectorIndex"/> gets: allocating search, and saving to a path atomically.</summary>
+public static class VectorIndexExtensions
+{
+    /// <summary>Finds the <paramref name="k"/> nearest vectors to <paramref name="query"/>, nearest first.</summary>
+    /// <param name="index">The index to search.</param>
+    /// <param name="query"><see cref="IVectorIndex.Dimension"/> finite elements.</param>
+    /// <param name="k">How many results to return at most; must be positive.</param>
+    /// <param name="options">Filter and ef; <see langword="null"/> for defaults.</param>
+    /// <returns>Up to <paramref name="k"/> results.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is zero or negative.</exception>
+    public static SearchResult[] Search(this IVectorIndex index, ReadOnlySpan<float> query, int k, SearchOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        var buffer = new SearchResult[Math.Min(k, Math.Max(index.Count, 1))];
+        int n = index.Search(query, buffer, options);
+        return n == buffer.Length ? buffer : buffer.AsSpan(0, n).ToArray();
+    }
+
+    /// <summary>
+    /// Saves the index to a file atomically: it writes a temporary file beside <paramref name="path"/>, flushes it
+    /// to disk, then renames it over <paramref name="path"/>, so a crash never leaves a half-written index.
+    /// </summary>
+    /// <param name="index">The index to save.</param>
+    /// <param name="path">The file to create or replace.</param>
+    public static void Save(this IVectorIndex index, string path)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        IndexFile.SaveAtomic(path, index.Save);
+    }
+
+    /// <summary>Asynchronous <see cref="Save(IVectorIndex, string)"/>: the same atomic write, off the calling thread.</summary>
+    /// <param name="index">The index to save.</param>
+    /// <param name="path">The file to create or replace.</param>
+    /// <param name="cancellationToken">Cancels before the rename; the old file is then left untouched.</param>
+    /// <returns>A task that completes when the file is in place.</returns>
+    public static Task SaveAsync(this IVectorIndex index, string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        return IndexFile.SaveAtomicAsync(path, index.Save, cancellationToken);
+    }
+}
