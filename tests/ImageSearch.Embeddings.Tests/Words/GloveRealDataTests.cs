@@ -1,16 +1,46 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using ImageSearch.Embeddings.Words;
 
 namespace ImageSearch.Embeddings.Tests.Words;
+
+/// <summary>Where the fetched GloVe is: the library's own search, else the checkout this test file was compiled from
+/// (builds with IMAGESEARCH_ARTIFACTS run from /tmp, where walking up from the working directory finds nothing).</summary>
+internal static class GloveLocation
+{
+    public static readonly string? Directory = Find();
+
+    public static string SkipReason => $"GloVe not fetched (looked in {Directory ?? "IMAGESEARCH_CACHE, and .cache/glove above the working directory and the source checkout"}): run scripts/fetch-glove.sh";
+
+    private static string? Find([CallerFilePath] string sourceFile = "")
+    {
+        string? found = GloveCache.FindDirectory();
+        if (found is not null && GloveCache.IsAvailable(found))
+        {
+            return found;
+        }
+
+        for (var dir = new DirectoryInfo(Path.GetDirectoryName(sourceFile) ?? "."); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, ".cache", "glove");
+            if (GloveCache.IsAvailable(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return found;
+    }
+}
 
 /// <summary>A test that needs the real GloVe fetched by scripts/fetch-glove.sh; skipped, with the reason, when it is absent.</summary>
 public sealed class GloveFactAttribute : FactAttribute
 {
     public GloveFactAttribute()
     {
-        if (!GloveCache.IsAvailable())
+        if (GloveLocation.Directory is null || !GloveCache.IsAvailable(GloveLocation.Directory))
         {
-            Skip = $"GloVe not fetched (looked in {GloveCache.FindDirectory() ?? "<no .cache/glove above the working directory>"}): run scripts/fetch-glove.sh";
+            Skip = GloveLocation.SkipReason;
         }
     }
 }
@@ -18,7 +48,7 @@ public sealed class GloveFactAttribute : FactAttribute
 /// <summary>Loads the real GloVe once for all tests in the class (binary cache after the first run).</summary>
 public sealed class GloveFixture
 {
-    private readonly Lazy<Task<WordVectors>> _vectors = new(() => WordVectors.OpenDefaultAsync());
+    private readonly Lazy<Task<WordVectors>> _vectors = new(() => GloveCache.OpenAsync(GloveLocation.Directory));
 
     public WordVectors Vectors => _vectors.Value.GetAwaiter().GetResult();
 }
@@ -44,7 +74,7 @@ public class GloveRealDataTests(GloveFixture glove) : IClassFixture<GloveFixture
     [GloveFact]
     public void The_binary_cache_matches_the_package()
     {
-        string dir = GloveCache.FindDirectory()!;
+        string dir = GloveLocation.Directory!;
         string binary = Path.Combine(dir, GloveCache.BinaryFileName);
         Assert.True(File.Exists(binary), "OpenDefaultAsync should have written the binary cache");
         var fromCache = WordVectors.LoadBinaryAsync(binary).GetAwaiter().GetResult();
@@ -116,9 +146,9 @@ public sealed class GloveTheoryAttribute : TheoryAttribute
 {
     public GloveTheoryAttribute()
     {
-        if (!GloveCache.IsAvailable())
+        if (GloveLocation.Directory is null || !GloveCache.IsAvailable(GloveLocation.Directory))
         {
-            Skip = "GloVe not fetched: run scripts/fetch-glove.sh";
+            Skip = GloveLocation.SkipReason;
         }
     }
 }
