@@ -1,6 +1,620 @@
+using System.Buffers;
+using ImageSearch.Distances;
+using ImageSearch.Storage;
+
 namespace ImageSearch.Indexes.Hnsw;
 
-/// <summary>Placeholder; the real one lands with the HNSW issue.</summary>
-public sealed class HnswIndex
+/// <summary>
+/// Approximate nearest-neighbour search with a hierarchical navigable small world graph (Malkov and Yashunin, 2018),
+/// in the manner of hnswlib: layer 0 keeps up to 2M links per vector, upper layers M, levels drawn with multiplier
+/// 1/ln M, neighbours chosen with the diversity heuristic. See <c>docs/hnsw.md</c>.
+/// </summary>
+/// <remarks>
+/// <para><b>Thread-safety.</b> Every member is thread-safe. Searches take no lock and may run at any time, also while
+/// <see cref="Add"/>, <see cref="AddRange(ReadOnlySpan{long}, ReadOnlySpan{float})"/> or <see cref="Remove"/> are in
+/// flight (hnswlib forbids this). A search running concurrently with adds sees every vector whose add completed before
+/// the search started, may or may not see vectors being added meanwhile, and never sees a half-written vector or a
+/// key that was not added. Adds, removes, <see cref="Compact"/> and saves are serialised with each other by a writer
+/// lock; a bulk add parallelises internally with per-node locks. A search concurrent with <see cref="Compact"/> runs
+/// on the graph it started on.</para>
+/// <para><b>Removing</b> leaves a tombstone: the vector keeps routing searches but is never returned. Slots are not
+/// reused by adds; <see cref="Compact"/> rebuilds the graph without tombstones (call it after removing a large share,
+/// e.g. a third, of the vectors).</para>
+/// <para><b>Filters</b> (<see cref="SearchOptions.Filter"/>) are applied during the traversal: rejected vectors route
+/// but never enter the results, and the search continues until it has ef allowed results. When the filter admits fewer
+/// than <see cref="HnswOptions.ExactFilterThreshold"/> of the vectors (estimated on 256 slots spread evenly over the
+/// index), or when the traversal computes more distances than a quarter of the index without filling its list, the
+/// search answers with an exact scan of the allowed vectors instead.</para>
+/// <para><b>Class weighting</b> (<see cref="SearchOptions.ElementWeights"/>) is answered with an exact weighted scan,
+/// because the graph was built for unweighted distances.</para>
+/// <para><b>NaN</b>: vectors and queries with NaN or infinite elements are rejected with
+/// <see cref="ArgumentException"/>; the index never holds them.</para>
+/// </remarks>
+public sealed partial class HnswIndex : IVectorIndex
 {
+    private const int SampleSize = 256;
+
+    private readonly object _writeLock = new();
+    private readonly object _keyLock = new();
+    private readonly HnswOptions _options;
+    private volatile HnswGraph _graph;
+    private int _ef;
+
+    /// <summary>Creates an empty index.</summary>
+    /// <param name="dimension">Number of elements in every vector; positive.</param>
+    /// <param name="metric">How vectors are compared.</param>
+    /// <param name="options">Graph parameters; <see langword="null"/> for the defaults (M 16, efConstruction 200, ef 64).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A non-positive dimension, an unknown metric, or an option out of range
+    /// (the exception names the option).</exception>
+    public HnswIndex(int dimension, DistanceMetric metric = DistanceMetric.Cosine, HnswOptions? options = null)
+    {
+        options ??= new HnswOptions();
+        options.Validate();
+        _options = options;
+        var store = new VectorStore(dimension, metric, options.ElementType);
+        double ml = options.LevelMultiplier ?? 1.0 / Math.Log(options.M);
+        _graph = new HnswGraph(store, options.M, options.EfConstruction, ml, (ulong)(uint)options.Seed * 0x9E3779B97F4A7C15UL);
+        _ef = options.Ef;
+    }
+
+    private HnswIndex(HnswGraph graph, HnswOptions options, int ef)
+    {
+        _graph = graph;
+        _options = options;
+        _ef = ef;
+    }
+
+    /// <inheritdoc/>
+    public int Dimension => _graph.Store.Dimension;
+
+    /// <inheritdoc/>
+    public DistanceMetric Metric => _graph.Store.Metric;
+
+    /// <inheritdoc/>
+    public VectorElementType ElementType => _graph.Store.ElementType;
+
+    /// <inheritdoc/>
+    public int Count => _graph.Store.LiveCount;
+
+    /// <summary>Links per node on the upper layers (layer 0 keeps twice as many).</summary>
+    public int M => _graph.M;
+
+    /// <summary>Candidate list size used while linking new vectors.</summary>
+    public int EfConstruction => _graph.EfConstruction;
+
+    /// <summary>
+    /// The default candidate list size of searches that do not set <see cref="SearchOptions.Ef"/>; saved with the index.
+    /// May be changed at any time (searches already running keep the value they started with).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public int Ef
+    {
+        get => Volatile.Read(ref _ef);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            Volatile.Write(ref _ef, value);
+        }
+    }
+
+    /// <summary>Removed vectors that still take part in routing (see <see cref="Compact"/>).</summary>
+    public int DeletedCount => Volatile.Read(ref _graph.Tombstones);
+
+    /// <summary>
+    /// Approximate bytes held by the index: vectors, keys and flags, links, and the key map. Divide by
+    /// <see cref="Count"/> for bytes per vector.
+    /// </summary>
+    public long MemoryBytes
+    {
+        get
+        {
+            HnswGraph g = _graph;
+            VectorStore s = g.Store;
+            long rowsBytes = (long)s.PageCount * s.RowsPerPage * ((s.Dimension * (s.ElementType == VectorElementType.Float32 ? 4L : 2L)) + 8 + 1);
+            long keyMap = (long)s.LiveCount * 24; // Dictionary<long,int>: entry (16) + bucket (4), rounded up
+            return rowsBytes + g.LinkBytes() + keyMap;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Add(long key, ReadOnlySpan<float> vector) => AddCore([key], vector, 1, nameof(vector));
+
+    /// <summary>
+    /// Adds many vectors, linking them on every core (or <see cref="HnswOptions.MaxDegreeOfParallelism"/> threads). All
+    /// are validated first: if any is invalid, or any key is duplicated, nothing is added.
+    /// </summary>
+    /// <param name="keys">One new key per vector.</param>
+    /// <param name="vectors">The vectors, row after row: <c>keys.Length * Dimension</c> elements.</param>
+    /// <exception cref="ArgumentException">See <see cref="Add(long, ReadOnlySpan{float})"/>.</exception>
+    public void AddRange(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors)
+        => AddRange(keys, vectors, _options.MaxDegreeOfParallelism is > 0 and int p ? p : Environment.ProcessorCount);
+
+    /// <summary>
+    /// Adds many vectors with at most <paramref name="maxDegreeOfParallelism"/> threads. With one thread the build is
+    /// reproducible: the same seed and input give the same graph. Searches may run meanwhile (see the class remarks).
+    /// </summary>
+    /// <param name="keys">One new key per vector.</param>
+    /// <param name="vectors">The vectors, row after row: <c>keys.Length * Dimension</c> elements.</param>
+    /// <param name="maxDegreeOfParallelism">Threads to use; below 1 means every core.</param>
+    /// <exception cref="ArgumentException">See <see cref="Add(long, ReadOnlySpan{float})"/>; nothing is added.</exception>
+    public void AddRange(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, int maxDegreeOfParallelism)
+        => AddCore(keys, vectors, maxDegreeOfParallelism, nameof(vectors));
+
+    private void AddCore(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, int maxDegreeOfParallelism, string vectorsName)
+    {
+        int dim = Dimension;
+        if ((long)keys.Length * dim != vectors.Length)
+        {
+            throw keys.Length == 1
+                ? new ArgumentException($"Expected a vector of dimension {dim}, got {vectors.Length} elements.", vectorsName)
+                : new ArgumentException($"Expected {keys.Length} x {dim} = {(long)keys.Length * dim} elements for {keys.Length} keys, got {vectors.Length}.", vectorsName);
+        }
+
+        if (keys.IsEmpty)
+        {
+            return;
+        }
+
+        // Validate and prepare everything before touching the index, so a bad row leaves it unchanged.
+        VectorStore probe = _graph.Store;
+        float[] prepared = GC.AllocateUninitializedArray<float>(vectors.Length);
+        for (int i = 0; i < keys.Length; i++)
+        {
+            try
+            {
+                probe.Prepare(vectors.Slice(i * dim, dim), prepared.AsSpan(i * dim, dim), vectorsName);
+            }
+            catch (ArgumentException e) when (keys.Length > 1)
+            {
+                throw new ArgumentException($"Row {i} (key {keys[i]}): {e.Message}", vectorsName, e);
+            }
+        }
+
+        long[] keyArray = keys.ToArray();
+        lock (_writeLock)
+        {
+            HnswGraph g = _graph;
+            var seen = keyArray.Length > 1 ? new HashSet<long>(keyArray.Length) : null;
+            lock (_keyLock)
+            {
+                foreach (long key in keyArray)
+                {
+                    if (g.Store.ContainsKey(key) || (seen is not null && !seen.Add(key)))
+                    {
+                        throw new ArgumentException($"Key {key} is already in the index (remove it first to replace its vector).", keys.Length == 1 ? "key" : "keys");
+                    }
+                }
+            }
+
+            if ((long)g.Store.AllocatedCount + keyArray.Length > int.MaxValue)
+            {
+                throw new ArgumentException("The index cannot hold that many vectors (2^31-1 slots).", nameof(keys));
+            }
+
+            InsertAll(g, keyArray, prepared, maxDegreeOfParallelism < 1 ? Environment.ProcessorCount : maxDegreeOfParallelism);
+        }
+    }
+
+    /// <summary>Appends rows and links them (writer lock held). Levels are drawn in input order, so they are reproducible.</summary>
+    private void InsertAll(HnswGraph g, long[] keys, float[] prepared, int threads)
+    {
+        VectorStore store = g.Store;
+        int n = keys.Length, dim = store.Dimension;
+        int first = store.AllocatedCount;
+        g.EnsureCapacity(first + n);
+        for (int i = 0; i < n; i++)
+        {
+            store.AllocateSlot();
+        }
+
+        var levels = new byte[n];
+        for (int i = 0; i < n; i++)
+        {
+            levels[i] = (byte)g.NextLevel();
+        }
+
+        // Slots become visible to scans now; scans skip slots whose level is not yet written.
+        store.Publish();
+
+        void InsertOne(int i, SearchContext context)
+        {
+            int slot = first + i;
+            store.SetRow(slot, keys[i], prepared.AsSpan(i * dim, dim));
+            g.PrepareNode(slot, levels[i]);
+            g.Insert(slot, context);
+            lock (_keyLock)
+            {
+                store.MapKey(keys[i], slot);
+            }
+        }
+
+        int next = 0;
+        if (threads <= 1 || n < 64)
+        {
+            SearchContext context = SearchContext.Rent();
+            for (; next < n; next++)
+            {
+                InsertOne(next, context);
+            }
+
+            SearchContext.Return(context);
+            return;
+        }
+
+        if (g.Entry.Slot < 0)
+        {
+            SearchContext context = SearchContext.Rent();
+            InsertOne(next++, context);
+            SearchContext.Return(context);
+        }
+
+        // Each worker takes the next vector in input order, so the build grows the graph roughly as a serial one would.
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ =>
+        {
+            SearchContext context = SearchContext.Rent();
+            int i;
+            while ((i = Interlocked.Increment(ref next) - 1) < n)
+            {
+                InsertOne(i, context);
+            }
+
+            SearchContext.Return(context);
+        });
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The vector becomes a tombstone: it still routes searches but is never returned.</remarks>
+    public bool Remove(long key)
+    {
+        lock (_writeLock)
+        {
+            HnswGraph g = _graph;
+            int slot;
+            lock (_keyLock)
+            {
+                if (!g.Store.UnmapKey(key, out slot))
+                {
+                    return false;
+                }
+            }
+
+            g.Store.MarkDeleted(slot);
+            Interlocked.Increment(ref g.Tombstones);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Rebuilds the graph from the live vectors only, dropping tombstones and their memory, with every core (or
+    /// <see cref="HnswOptions.MaxDegreeOfParallelism"/> threads). Costs about as much as building the index again.
+    /// Searches keep running on the old graph until the new one is swapped in; adds and removes wait.
+    /// </summary>
+    public void Compact()
+    {
+        lock (_writeLock)
+        {
+            HnswGraph old = _graph;
+            VectorStore s = old.Store;
+            int slots = s.SlotCount, live = s.LiveCount, dim = s.Dimension;
+            var keys = new long[live];
+            float[] rows = GC.AllocateUninitializedArray<float>(live * dim);
+            int n = 0;
+            for (int slot = 0; slot < slots; slot++)
+            {
+                if (!s.IsDeleted(slot))
+                {
+                    keys[n] = s.GetKey(slot);
+                    s.CopyRow(slot, rows.AsSpan(n * dim, dim));
+                    n++;
+                }
+            }
+
+            var store = new VectorStore(dim, s.Metric, s.ElementType);
+            var g = new HnswGraph(store, old.M, old.EfConstruction, old.LevelMultiplier, old.RngState);
+            InsertAll(g, keys, rows, _options.MaxDegreeOfParallelism is > 0 and int p ? p : Environment.ProcessorCount);
+            old.SetRngState(g.RngState);
+            lock (_keyLock)
+            {
+                _graph = g;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool Contains(long key)
+    {
+        lock (_keyLock)
+        {
+            return _graph.Store.ContainsKey(key);
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool TryGetVector(long key, Span<float> destination)
+    {
+        if (destination.Length < Dimension)
+        {
+            throw new ArgumentException($"The destination needs at least {Dimension} elements, it has {destination.Length}.", nameof(destination));
+        }
+
+        lock (_keyLock)
+        {
+            VectorStore s = _graph.Store;
+            if (!s.TryGetSlot(key, out int slot))
+            {
+                return false;
+            }
+
+            s.CopyRow(slot, destination);
+            return true;
+        }
+    }
+
+    /// <inheritdoc/>
+    public long[] GetKeys()
+    {
+        lock (_keyLock)
+        {
+            return _graph.Store.GetKeys();
+        }
+    }
+
+    // ------------------------------------------------------------------ search
+
+    /// <inheritdoc/>
+    /// <remarks>Runs on the calling thread without locks; see the class remarks for filters, weights and concurrency.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="SearchOptions.Ef"/> is set and not positive.</exception>
+    public int Search(ReadOnlySpan<float> query, Span<SearchResult> destination, SearchOptions? options = null)
+    {
+        if (destination.IsEmpty)
+        {
+            throw new ArgumentException("The destination must hold at least one result (k must be positive).", nameof(destination));
+        }
+
+        int ef = ResolveEf(options);
+        HnswGraph g = _graph;
+        SearchContext context = SearchContext.Rent();
+        try
+        {
+            context.EnsureDimension(g.Dimension);
+            Span<float> q = context.Query.AsSpan(0, g.Dimension);
+            g.Store.Prepare(query, q, nameof(query));
+            return SearchPrepared(g, q, destination, ef, options, context);
+        }
+        finally
+        {
+            SearchContext.Return(context);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> or <see cref="SearchOptions.Ef"/> is not positive.</exception>
+    public SearchResult[][] SearchBatch(ReadOnlySpan<float> queries, int k, SearchOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        int ef = ResolveEf(options);
+        HnswGraph g = _graph;
+        int dim = g.Dimension;
+        if (queries.Length % dim != 0)
+        {
+            throw new ArgumentException($"Expected a multiple of the dimension {dim} elements, got {queries.Length}.", nameof(queries));
+        }
+
+        int nq = queries.Length / dim;
+        float[] prepared = GC.AllocateUninitializedArray<float>(queries.Length);
+        for (int i = 0; i < nq; i++)
+        {
+            try
+            {
+                g.Store.Prepare(queries.Slice(i * dim, dim), prepared.AsSpan(i * dim, dim), nameof(queries));
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"Query {i}: {e.Message}", nameof(queries), e);
+            }
+        }
+
+        if (options is not null && !options.ElementWeights.IsEmpty)
+        {
+            // Validate the weights once, on the caller's thread, before any work.
+            ClassWeighting.Create(options, prepared.AsSpan(0, dim), g.Store.Metric, dim);
+        }
+
+        var results = new SearchResult[nq][];
+        int kk = Math.Max(1, Math.Min(k, g.Store.LiveCount));
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options?.MaxDegreeOfParallelism is > 0 and int p ? p : Environment.ProcessorCount };
+        Parallel.For(0, nq, parallel, () => SearchContext.Rent(), (i, _, context) =>
+        {
+            var buffer = new SearchResult[kk];
+            int n = SearchPrepared(g, prepared.AsSpan(i * dim, dim), buffer, ef, options, context);
+            results[i] = n == kk ? buffer : buffer.AsSpan(0, n).ToArray();
+            return context;
+        }, SearchContext.Return);
+        return results;
+    }
+
+    private int ResolveEf(SearchOptions? options)
+    {
+        if (options?.Ef is int ef)
+        {
+            if (ef <= 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(options), ef, "SearchOptions.Ef must be positive.");
+            }
+
+            return ef;
+        }
+
+        return Ef;
+    }
+
+    /// <summary>Searches with a prepared query (the query may live in the context's own buffer).</summary>
+    private int SearchPrepared(HnswGraph g, ReadOnlySpan<float> q, Span<SearchResult> destination, int ef, SearchOptions? options, SearchContext context)
+    {
+        if (options is not null && !options.ElementWeights.IsEmpty)
+        {
+            return WeightedScan(g, q, options, destination);
+        }
+
+        Func<long, bool>? filter = options?.Filter;
+        (int entry, int top) = g.Entry;
+        if (entry < 0)
+        {
+            return 0;
+        }
+
+        if (filter is not null && EstimateAllowedFraction(g, filter) < _options.ExactFilterThreshold)
+        {
+            return ExactScan(g, q, filter, destination);
+        }
+
+        int k = destination.Length;
+        ef = Math.Max(ef, k);
+        float entryDistance = DistanceTo(g, q, entry);
+        for (int layer = top; layer > 0; layer--)
+        {
+            g.GreedyClosest(q, layer, ref entry, ref entryDistance);
+        }
+
+        int budget = filter is null ? int.MaxValue : Math.Max(4096, g.Store.SlotCount / 4);
+        if (!g.SearchLayer(q, entry, entryDistance, ef, 0, filter, context, budget, forConstruction: false))
+        {
+            return ExactScan(g, q, filter, destination);
+        }
+
+        while (context.ResultCount > k)
+        {
+            context.PopResult();
+        }
+
+        int n = context.ResultCount;
+        VectorStore store = g.Store;
+        for (int i = n - 1; i >= 0; i--)
+        {
+            Candidate c = context.PopResult();
+            destination[i] = new SearchResult(store.GetKey(c.Slot), c.Distance);
+        }
+
+        // The heap orders by distance only; the contract breaks ties by key.
+        SortTies(destination[..n]);
+        return n;
+    }
+
+    private static float DistanceTo(HnswGraph g, ReadOnlySpan<float> q, int slot) => g.Store.Distance(q, slot);
+
+    private static void SortTies(Span<SearchResult> results)
+    {
+        for (int i = 1; i < results.Length; i++)
+        {
+            SearchResult x = results[i];
+            int j = i - 1;
+            while (j >= 0 && results[j].CompareTo(x) > 0)
+            {
+                results[j + 1] = results[j];
+                j--;
+            }
+
+            results[j + 1] = x;
+        }
+    }
+
+    /// <summary>Share of live vectors the filter admits, on up to 256 slots spread evenly (deterministic, no allocation).</summary>
+    private static double EstimateAllowedFraction(HnswGraph g, Func<long, bool> filter)
+    {
+        VectorStore s = g.Store;
+        int slots = s.SlotCount;
+        if (slots == 0)
+        {
+            return 0;
+        }
+
+        int step = Math.Max(1, slots / SampleSize);
+        int live = 0, allowed = 0;
+        for (int slot = step / 2; slot < slots; slot += step)
+        {
+            if (g.LevelOf(slot) < 0 || s.IsDeleted(slot))
+            {
+                continue;
+            }
+
+            live++;
+            if (filter(s.GetKey(slot)))
+            {
+                allowed++;
+            }
+        }
+
+        return live == 0 ? 0 : (double)allowed / live;
+    }
+
+    /// <summary>Exact search over the allowed, live, inserted vectors (the fallback for selective filters).</summary>
+    private static int ExactScan(HnswGraph g, ReadOnlySpan<float> q, Func<long, bool>? filter, Span<SearchResult> destination)
+    {
+        VectorStore s = g.Store;
+        int slots = s.SlotCount, count = 0;
+        for (int slot = 0; slot < slots; slot++)
+        {
+            if (g.LevelOf(slot) < 0 || s.IsDeleted(slot))
+            {
+                continue;
+            }
+
+            long key = s.GetKey(slot);
+            if (filter is not null && !filter(key))
+            {
+                continue;
+            }
+
+            float d = s.Distance(q, slot);
+            if (d <= TopK.Bound(destination, count))
+            {
+                TopK.Push(destination, ref count, key, d);
+            }
+        }
+
+        TopK.SortAscending(destination, count);
+        return count;
+    }
+
+    /// <summary>Exact class-weighted scan (the graph was built for unweighted distances), as <see cref="ExactIndex"/> does.</summary>
+    private static int WeightedScan(HnswGraph g, ReadOnlySpan<float> q, SearchOptions options, Span<SearchResult> destination)
+    {
+        VectorStore s = g.Store;
+        int dim = s.Dimension;
+        ClassWeighting weighting = ClassWeighting.Create(options, q, s.Metric, dim)!;
+        Func<long, bool>? filter = options.Filter;
+        int rowsPerPage = s.RowsPerPage, slots = s.SlotCount, count = 0;
+        float[] scratch = ArrayPool<float>.Shared.Rent(2 * rowsPerPage);
+        try
+        {
+            for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
+            {
+                int rows = Math.Min(rowsPerPage, slots - start);
+                Span<float> distances = scratch.AsSpan(0, rows);
+                weighting.Scan(s.GetPage(p), rows, dim, distances, scratch.AsSpan(rowsPerPage, rows));
+                for (int i = 0; i < rows; i++)
+                {
+                    int slot = start + i;
+                    float d = distances[i];
+                    if (float.IsNaN(d) || d > TopK.Bound(destination, count) || g.LevelOf(slot) < 0 || s.IsDeleted(slot))
+                    {
+                        continue;
+                    }
+
+                    long key = s.GetKey(slot);
+                    if (filter is null || filter(key))
+                    {
+                        TopK.Push(destination, ref count, key, d);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+        }
+
+        TopK.SortAscending(destination, count);
+        return count;
+    }
 }

@@ -1,0 +1,657 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+using ImageSearch.Distances;
+using ImageSearch.Storage;
+
+namespace ImageSearch.Indexes.Hnsw;
+
+/// <summary>
+/// The HNSW graph over a <see cref="VectorStore"/>: link lists in flat int arrays, insertion (Malkov and Yashunin,
+/// algorithms 1 to 4, with hnswlib's neighbour heuristic) and layer searches.
+/// </summary>
+/// <remarks>
+/// <para>Layout. Slots are grouped in link pages of 4096. A page holds layer 0 as one <c>int[4096 * (1 + 2M)]</c>
+/// (count, then up to 2M neighbour slots per node), the level of each node (level + 1; 0 = not inserted yet) and, for
+/// the few nodes above layer 0, one <c>int[level * (1 + M)]</c> with their upper layers. Pages never move once
+/// allocated; growing replaces only the page table, so readers holding an old table still see valid data.</para>
+/// <para>Concurrency. Writers (inserts) lock one node at a time (spin locks striped over slots) while they change its
+/// list, so they never deadlock; the entry point is changed under <c>_entryLock</c>. Readers take no lock: a list
+/// read while a writer rewrites it may mix old and new neighbours, all of which are inserted nodes with written rows
+/// (a node's row, key and level are written, then a full fence, before any list points to it). Every slot read from
+/// a list is checked against the capacity the reader started with, so a reader never indexes outside its
+/// snapshot.</para>
+/// </remarks>
+internal sealed class HnswGraph
+{
+    internal const int LinkPageShift = 12;
+    internal const int LinkPageSize = 1 << LinkPageShift;
+    internal const int LinkPageMask = LinkPageSize - 1;
+    internal const int MaxLevel = 31;
+    private const int LockStripes = 4096;
+    private const int LockSpacing = 16; // ints: one 64-byte line per stripe, so stripes do not share lines
+
+    private readonly int[] _locks = new int[LockStripes * LockSpacing];
+    private readonly object _entryLock = new();
+    private readonly int _rowShift;
+    private readonly int _rowMask;
+    private readonly bool _l2;
+    private readonly bool _f32;
+
+    private LinkPage[] _linkPages = [];
+    private float[][] _rowPages = [];
+    private int _capacity;
+    private long _entry = -1; // (maxLevel << 32) | slot; -1 when empty
+    private ulong _rngState;
+
+    /// <summary>Removed nodes still in the graph (written by the index under its writer lock).</summary>
+    public int Tombstones;
+
+    public HnswGraph(VectorStore store, int m, int efConstruction, double levelMultiplier, ulong rngState)
+    {
+        Store = store;
+        M = m;
+        MaxM0 = 2 * m;
+        EfConstruction = efConstruction;
+        LevelMultiplier = levelMultiplier;
+        _rngState = rngState;
+        Stride0 = 1 + MaxM0;
+        StrideUpper = 1 + m;
+        Dimension = store.Dimension;
+        _rowShift = store.PageShift;
+        _rowMask = store.RowsPerPage - 1;
+        _l2 = store.Metric == DistanceMetric.L2;
+        _f32 = store.ElementType == VectorElementType.Float32;
+    }
+
+    public VectorStore Store { get; }
+
+    public int M { get; }
+
+    public int MaxM0 { get; }
+
+    public int EfConstruction { get; }
+
+    public double LevelMultiplier { get; }
+
+    public int Stride0 { get; }
+
+    public int StrideUpper { get; }
+
+    public int Dimension { get; }
+
+    /// <summary>State of the level generator (saved, so a loaded index keeps drawing the same sequence).</summary>
+    public ulong RngState => _rngState;
+
+    /// <summary>Slots with link storage (published after their pages exist).</summary>
+    public int Capacity => Volatile.Read(ref _capacity);
+
+    /// <summary>The entry point and top level, or (-1, -1) when the graph is empty.</summary>
+    public (int Slot, int Level) Entry
+    {
+        get
+        {
+            long e = Volatile.Read(ref _entry);
+            return e < 0 ? (-1, -1) : ((int)e, (int)(e >> 32));
+        }
+    }
+
+    internal void SetEntry(int slot, int level) => Volatile.Write(ref _entry, slot < 0 ? -1 : ((long)level << 32) | (uint)slot);
+
+    internal void SetRngState(ulong state) => _rngState = state;
+
+    internal LinkPage[] LinkPages => _linkPages;
+
+    // ------------------------------------------------------------------ storage
+
+    /// <summary>A page of link storage for <see cref="LinkPageSize"/> slots.</summary>
+    internal sealed class LinkPage(int stride0)
+    {
+        public readonly int[] Layer0 = new int[LinkPageSize * stride0];
+        public readonly byte[] Levels = new byte[LinkPageSize];
+        public readonly int[]?[] Upper = new int[]?[LinkPageSize];
+    }
+
+    /// <summary>Makes link storage and row mirrors cover <paramref name="slots"/> slots (writer only; the store must hold them).</summary>
+    public void EnsureCapacity(int slots)
+    {
+        Store.Reserve(slots);
+        LinkPage[] pages = _linkPages;
+        int needed = (int)(((long)slots + LinkPageSize - 1) >> LinkPageShift);
+        if (needed > pages.Length)
+        {
+            var grown = new LinkPage[Math.Max(needed, pages.Length + (pages.Length >> 1))];
+            Array.Copy(pages, grown, pages.Length);
+            for (int i = pages.Length; i < grown.Length; i++)
+            {
+                grown[i] = new LinkPage(Stride0);
+            }
+
+            Volatile.Write(ref _linkPages, grown);
+        }
+
+        if (_f32 && _rowPages.Length < Store.PageCount)
+        {
+            var rows = new float[Store.PageCount][];
+            for (int i = 0; i < rows.Length; i++)
+            {
+                rows[i] = Store.GetPage(i).F32!;
+            }
+
+            Volatile.Write(ref _rowPages, rows);
+        }
+
+        int capacity = Math.Min(_linkPages.Length * LinkPageSize, _f32 ? _rowPages.Length << _rowShift : Store.PageCount << _rowShift);
+        if (capacity > _capacity)
+        {
+            Volatile.Write(ref _capacity, capacity);
+        }
+    }
+
+    /// <summary>Level of an inserted node, or -1 when the slot holds no inserted node.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int LevelOf(int slot) => Volatile.Read(ref _linkPages[slot >> LinkPageShift].Levels[slot & LinkPageMask]) - 1;
+
+    /// <summary>Draws a level: floor(-ln(U) * mL), U uniform in (0, 1], from a SplitMix64 sequence (writer only).</summary>
+    public int NextLevel()
+    {
+        ulong z = _rngState += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        double u = ((z >> 11) + 1) * (1.0 / (1UL << 53)); // (0, 1]
+        double level = -Math.Log(u) * LevelMultiplier;
+        return level >= MaxLevel ? MaxLevel : (int)level;
+    }
+
+    /// <summary>Gives a slot its level and (empty) upper lists, before it is linked (writer only).</summary>
+    public void PrepareNode(int slot, int level)
+    {
+        LinkPage page = _linkPages[slot >> LinkPageShift];
+        int i = slot & LinkPageMask;
+        page.Layer0[i * Stride0] = 0;
+        page.Upper[i] = level > 0 ? new int[level * StrideUpper] : null;
+        Volatile.Write(ref page.Levels[i], (byte)(level + 1));
+    }
+
+    // ------------------------------------------------------------------ distances
+
+    /// <summary>Distance from a prepared query to a stored row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float Distance(ReadOnlySpan<float> query, int slot)
+    {
+        if (_f32)
+        {
+            // The row is inside its page: pages hold RowsPerPage full rows, and slot & mask is below RowsPerPage.
+            ref float row = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_rowPages[slot >> _rowShift]), (slot & _rowMask) * Dimension);
+            ref float q = ref MemoryMarshal.GetReference(query);
+            return _l2 ? RowDistance.SquaredL2(ref q, ref row, Dimension) : 1f - RowDistance.Dot(ref q, ref row, Dimension);
+        }
+
+        return Store.Distance(query, slot);
+    }
+
+    /// <summary>Distance between two stored rows.</summary>
+    private float Distance(int a, int b, SearchContext context)
+    {
+        if (_f32)
+        {
+            var row = new ReadOnlySpan<float>(_rowPages[a >> _rowShift], (a & _rowMask) * Dimension, Dimension);
+            return Distance(row, b);
+        }
+
+        Span<float> buffer = context.Row.AsSpan(0, Dimension);
+        Store.CopyRow(a, buffer);
+        return Store.Distance(buffer, b);
+    }
+
+    /// <summary>Hints the CPU to fetch the first lines of a row (hnswlib does the same); a no-op without SSE.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void PrefetchRow(float[][] rows, int slot)
+    {
+        if (Sse.IsSupported && _f32)
+        {
+            // Rows live in pages of several MB on the large object heap, which the GC does not move, and a prefetch
+            // of a stale address is harmless anyway: taking the raw address is safe here.
+            ref float start = ref MemoryMarshal.GetArrayDataReference(rows[slot >> _rowShift]);
+            byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref start, (slot & _rowMask) * Dimension));
+            Sse.Prefetch0(p);
+            Sse.Prefetch0(p + 64);
+            Sse.Prefetch0(p + 128);
+        }
+    }
+
+    // ------------------------------------------------------------------ links
+
+    /// <summary>The list of <paramref name="slot"/> on <paramref name="layer"/>: array and offset of its count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int[]? ListOf(LinkPage[] pages, int slot, int layer, out int offset)
+    {
+        LinkPage page = pages[slot >> LinkPageShift];
+        int i = slot & LinkPageMask;
+        if (layer == 0)
+        {
+            offset = i * Stride0;
+            return page.Layer0;
+        }
+
+        int[]? upper = Volatile.Read(ref page.Upper[i]);
+        offset = (layer - 1) * StrideUpper;
+        return upper is not null && offset < upper.Length ? upper : null;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ReadCount(int[] list, int offset, int max)
+    {
+        int n = Volatile.Read(ref list[offset]);
+        return (uint)n <= (uint)max ? n : 0; // never trust a count beyond the list (torn or corrupt)
+    }
+
+    private void Lock(int slot)
+    {
+        ref int l = ref _locks[(slot & (LockStripes - 1)) * LockSpacing];
+        if (Interlocked.CompareExchange(ref l, 1, 0) == 0)
+        {
+            return;
+        }
+
+        var spin = default(SpinWait);
+        while (Interlocked.CompareExchange(ref l, 1, 0) != 0)
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    private void Unlock(int slot) => Volatile.Write(ref _locks[(slot & (LockStripes - 1)) * LockSpacing], 0);
+
+    // ------------------------------------------------------------------ insertion
+
+    /// <summary>
+    /// Links a prepared node (row, key and level written by <see cref="PrepareNode"/>) into the graph. Safe to call from
+    /// several threads for different slots, and while searches run.
+    /// </summary>
+    public void Insert(int slot, SearchContext context)
+    {
+        int level = LevelOf(slot);
+        Interlocked.MemoryBarrier(); // row, key and level are visible before any list points at the node
+        context.EnsureDimension(Dimension);
+        Span<float> q = context.Query.AsSpan(0, Dimension);
+        Store.CopyRow(slot, q);
+
+        long entry = Volatile.Read(ref _entry);
+        if (entry < 0)
+        {
+            lock (_entryLock)
+            {
+                if (Volatile.Read(ref _entry) < 0)
+                {
+                    SetEntry(slot, level);
+                    return;
+                }
+            }
+
+            entry = Volatile.Read(ref _entry);
+        }
+
+        // A node that will become the new top holds the entry lock for its whole insertion, as hnswlib does, so that
+        // two new tops never race; that is rare (about 1 node in M^(top level)).
+        bool holdsEntry = false;
+        if (level > (int)(entry >> 32))
+        {
+            Monitor.Enter(_entryLock);
+            holdsEntry = true;
+            entry = Volatile.Read(ref _entry);
+        }
+
+        try
+        {
+            int cur = (int)entry;
+            int top = (int)(entry >> 32);
+            float curDist = Distance(q, cur);
+            for (int layer = top; layer > level; layer--)
+            {
+                GreedyClosest(q, layer, ref cur, ref curDist);
+            }
+
+            for (int layer = Math.Min(level, top); layer >= 0; layer--)
+            {
+                SearchLayer(q, cur, curDist, EfConstruction, layer, filter: null, context, distanceBudget: int.MaxValue, forConstruction: true);
+                int n = context.DrainResultsAscending();
+                if (n == 0)
+                {
+                    // Every candidate was a tombstone: link to the (deleted) entry so the node stays reachable.
+                    context.Sorted[0] = new Candidate(curDist, cur);
+                    n = 1;
+                }
+
+                cur = context.Sorted[0].Slot;
+                curDist = context.Sorted[0].Distance;
+                int selected = SelectNeighbours(context.Sorted.AsSpan(0, n), M, context.Selected, context);
+                Connect(slot, layer, context.Selected.AsSpan(0, selected), context);
+            }
+
+            if (holdsEntry && level > (int)(Volatile.Read(ref _entry) >> 32))
+            {
+                SetEntry(slot, level);
+            }
+        }
+        finally
+        {
+            if (holdsEntry)
+            {
+                Monitor.Exit(_entryLock);
+            }
+        }
+    }
+
+    /// <summary>
+    /// hnswlib's heuristic (the paper's algorithm 4 without extension): walk the candidates nearest first and keep one
+    /// unless it is closer to an already kept neighbour than to the base, which spreads links across directions.
+    /// </summary>
+    private int SelectNeighbours(ReadOnlySpan<Candidate> ascending, int m, int[] selected, SearchContext context)
+    {
+        int count = 0;
+        if (ascending.Length <= m)
+        {
+            for (int i = 0; i < ascending.Length; i++)
+            {
+                selected[count++] = ascending[i].Slot;
+            }
+
+            return count;
+        }
+
+        for (int i = 0; i < ascending.Length && count < m; i++)
+        {
+            Candidate c = ascending[i];
+            bool good = true;
+            for (int j = 0; j < count; j++)
+            {
+                if (Distance(c.Slot, selected[j], context) < c.Distance)
+                {
+                    good = false;
+                    break;
+                }
+            }
+
+            if (good)
+            {
+                selected[count++] = c.Slot;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Sets the node's list on a layer and adds the node to each neighbour's list, shrinking full ones.</summary>
+    private void Connect(int slot, int layer, ReadOnlySpan<int> neighbours, SearchContext context)
+    {
+        LinkPage[] pages = _linkPages;
+        int max = layer == 0 ? MaxM0 : M;
+        Lock(slot);
+        try
+        {
+            int[] own = ListOf(pages, slot, layer, out int offset)!;
+            for (int i = 0; i < neighbours.Length; i++)
+            {
+                own[offset + 1 + i] = neighbours[i];
+            }
+
+            Volatile.Write(ref own[offset], neighbours.Length);
+        }
+        finally
+        {
+            Unlock(slot);
+        }
+
+        // The neighbour lists are changed one at a time under their own lock; the selection buffers of the context are
+        // free again here (the caller has copied what it needs), so they serve the shrinking.
+        Span<int> targets = neighbours.Length <= 64 ? stackalloc int[neighbours.Length] : new int[neighbours.Length];
+        neighbours.CopyTo(targets);
+        foreach (int n in targets)
+        {
+            if (n == slot)
+            {
+                continue;
+            }
+
+            Lock(n);
+            try
+            {
+                int[]? list = ListOf(pages, n, layer, out int off);
+                if (list is null)
+                {
+                    continue; // cannot happen for a node found on this layer; defensive
+                }
+
+                int count = ReadCount(list, off, max);
+                bool present = false;
+                for (int i = 0; i < count; i++)
+                {
+                    if (list[off + 1 + i] == slot)
+                    {
+                        present = true;
+                        break;
+                    }
+                }
+
+                if (present)
+                {
+                    continue;
+                }
+
+                if (count < max)
+                {
+                    list[off + 1 + count] = slot;
+                    Volatile.Write(ref list[off], count + 1);
+                    continue;
+                }
+
+                // Full: re-select among the old neighbours and the new node, by distance from the neighbour.
+                context.EnsureSelection(max + 1);
+                Candidate[] cands = context.Sorted;
+                cands[0] = new Candidate(Distance(n, slot, context), slot);
+                for (int i = 0; i < count; i++)
+                {
+                    int other = list[off + 1 + i];
+                    cands[i + 1] = new Candidate(Distance(n, other, context), other);
+                }
+
+                SortByDistance(cands.AsSpan(0, count + 1));
+                int kept = SelectNeighbours(cands.AsSpan(0, count + 1), max, context.Selected, context);
+                for (int i = 0; i < kept; i++)
+                {
+                    list[off + 1 + i] = context.Selected[i];
+                }
+
+                Volatile.Write(ref list[off], kept);
+            }
+            finally
+            {
+                Unlock(n);
+            }
+        }
+    }
+
+    /// <summary>Insertion sort by (distance, slot): lists are short (at most 2M + 1) and nearly sorted.</summary>
+    private static void SortByDistance(Span<Candidate> items)
+    {
+        for (int i = 1; i < items.Length; i++)
+        {
+            Candidate x = items[i];
+            int j = i - 1;
+            while (j >= 0 && (items[j].Distance > x.Distance || (items[j].Distance == x.Distance && items[j].Slot > x.Slot)))
+            {
+                items[j + 1] = items[j];
+                j--;
+            }
+
+            items[j + 1] = x;
+        }
+    }
+
+    // ------------------------------------------------------------------ search
+
+    /// <summary>Greedy descent on one upper layer (ef = 1).</summary>
+    public void GreedyClosest(ReadOnlySpan<float> q, int layer, ref int cur, ref float curDist)
+    {
+        LinkPage[] pages = Volatile.Read(ref _linkPages);
+        int limit = Math.Min(Capacity, pages.Length << LinkPageShift);
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            int[]? list = ListOf(pages, cur, layer, out int off);
+            if (list is null)
+            {
+                return;
+            }
+
+            int count = ReadCount(list, off, M);
+            for (int i = 1; i <= count; i++)
+            {
+                int n = list[off + i];
+                if ((uint)n >= (uint)limit)
+                {
+                    continue;
+                }
+
+                float d = Distance(q, n);
+                if (d < curDist)
+                {
+                    curDist = d;
+                    cur = n;
+                    changed = true;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Best-first search of one layer from <paramref name="entry"/> with a candidate list of <paramref name="ef"/>
+    /// (the paper's algorithm 2). Results stay in the context's result heap (at most ef). Tombstones and nodes the
+    /// filter rejects are traversed but never become results; the search then keeps going until it has ef results,
+    /// or until it has computed <paramref name="distanceBudget"/> distances, in which case it returns false.
+    /// </summary>
+    public bool SearchLayer(ReadOnlySpan<float> q, int entry, float entryDistance, int ef, int layer, Func<long, bool>? filter,
+        SearchContext context, int distanceBudget, bool forConstruction)
+    {
+        LinkPage[] pages = Volatile.Read(ref _linkPages);
+        float[][] rows = Volatile.Read(ref _rowPages);
+        int limit = Math.Min(Capacity, pages.Length << LinkPageShift);
+        context.Begin(limit);
+        ushort[] visited = context.Visited;
+        ushort gen = context.Generation;
+        VectorStore store = Store;
+        int max = layer == 0 ? MaxM0 : M;
+        // Without tombstones or a filter, the result list is full as soon as ef nodes were seen, which allows hnswlib's
+        // early stop; with them, the search goes on until ef eligible results are found.
+        bool strict = filter is not null || Volatile.Read(ref Tombstones) > 0;
+
+        visited[entry] = gen;
+        context.PushCandidate(entryDistance, entry);
+        if (IsEligible(entry, filter))
+        {
+            context.PushResult(entryDistance, entry);
+        }
+
+        float bound = context.ResultCount > 0 ? context.WorstResult : float.PositiveInfinity;
+        int computed = 0;
+        while (context.CandidateCount > 0)
+        {
+            Candidate c = context.Candidates[0];
+            if (c.Distance > bound && (context.ResultCount >= ef || !strict))
+            {
+                break;
+            }
+
+            context.PopCandidate();
+            int[]? list = ListOf(pages, c.Slot, layer, out int off);
+            if (list is null)
+            {
+                continue;
+            }
+
+            int count = ReadCount(list, off, max);
+            if (count > 0)
+            {
+                int first = list[off + 1];
+                if ((uint)first < (uint)limit)
+                {
+                    PrefetchRow(rows, first);
+                }
+            }
+
+            for (int i = 1; i <= count; i++)
+            {
+                int n = list[off + i];
+                if (i < count)
+                {
+                    int next = list[off + i + 1];
+                    if ((uint)next < (uint)limit)
+                    {
+                        PrefetchRow(rows, next);
+                    }
+                }
+
+                if ((uint)n >= (uint)limit || visited[n] == gen)
+                {
+                    continue;
+                }
+
+                visited[n] = gen;
+                float d = Distance(q, n);
+                computed++;
+                if (context.ResultCount < ef || d < bound)
+                {
+                    context.PushCandidate(d, n);
+                    if (forConstruction ? !store.IsDeleted(n) : IsEligible(n, filter))
+                    {
+                        context.PushResult(d, n);
+                        if (context.ResultCount > ef)
+                        {
+                            context.PopResult();
+                        }
+                    }
+
+                    if (context.ResultCount > 0)
+                    {
+                        bound = context.WorstResult;
+                    }
+                }
+            }
+
+            if (computed > distanceBudget)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether a node may be returned: inserted, not removed, and allowed by the filter.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsEligible(int slot, Func<long, bool>? filter)
+        => !Store.IsDeleted(slot) && (filter is null || filter(Store.GetKey(slot)));
+
+    /// <summary>Approximate memory held by the links (bytes), for reporting.</summary>
+    public long LinkBytes()
+    {
+        LinkPage[] pages = _linkPages;
+        long bytes = 0;
+        foreach (LinkPage p in pages)
+        {
+            bytes += (p.Layer0.Length * 4L) + p.Levels.Length + (p.Upper.Length * 8L) + 48;
+            foreach (int[]? u in p.Upper)
+            {
+                if (u is not null)
+                {
+                    bytes += (u.Length * 4L) + 24;
+                }
+            }
+        }
+
+        return bytes;
+    }
+}
