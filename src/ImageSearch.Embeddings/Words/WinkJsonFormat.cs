@@ -47,12 +47,24 @@ internal static class WinkJsonFormat
         try
         {
             int filled = 0;
+            bool first = true;
             var state = new JsonReaderState(new JsonReaderOptions { MaxDepth = 8 });
             while (true)
             {
                 int read = await stream.ReadAtLeastAsync(buffer.AsMemory(filled), buffer.Length - filled, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
                 filled += read;
                 bool final = filled < buffer.Length;
+                if (first)
+                {
+                    // Utf8JsonReader rejects a byte-order mark; editors sometimes add one.
+                    first = false;
+                    if (buffer.AsSpan(0, filled).StartsWith(GloveTextFormat.Utf8Bom))
+                    {
+                        buffer.AsSpan(3, filled - 3).CopyTo(buffer);
+                        filled -= 3;
+                    }
+                }
+
                 int consumed = parser.Feed(buffer.AsSpan(0, filled), final, ref state);
                 if (final || parser.Done)
                 {

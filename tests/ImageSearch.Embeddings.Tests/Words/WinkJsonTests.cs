@@ -55,6 +55,24 @@ public class WinkJsonTests
     }
 
     [Fact]
+    public async Task Gzip_and_a_byte_order_mark_are_handled()
+    {
+        var original = WordTestData.Random(100, 3);
+        using var dir = new TempDir();
+        string path = dir.File("w.json.gz");
+        await using (var f = File.Create(path))
+        await using (var gz = new GZipStream(f, CompressionLevel.Fastest))
+        {
+            await gz.WriteAsync(Encoding.UTF8.GetPreamble());
+            await gz.WriteAsync(Encoding.UTF8.GetBytes(Json(original)));
+        }
+
+        Assert.Equal(WordVectorFormat.WinkJson, await WordVectors.DetectFormatAsync(path));
+        WordTestData.AssertEqual(original, await WordVectors.LoadAsync(path));
+        WordTestData.AssertEqual(original, await WordVectors.LoadWinkJsonAsync(path));
+    }
+
+    [Fact]
     public async Task Reads_a_file_larger_than_the_parse_window()
     {
         var original = WordTestData.Random(5000, 50, seed: 9);   // ~3 MB of JSON, several 1 MB windows
