@@ -1,0 +1,77 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ImageSearch.Embeddings.Engine;
+
+/// <summary>The <c>manifest.json</c> of an engine folder: written last on save, so it names only complete files.</summary>
+internal sealed record EngineManifest
+{
+    public const string FileName = "manifest.json";
+    public const string FormatName = "imagesearch-engine";
+    public const int CurrentVersion = 1;
+    public const string IndexFileName = "photos.isindex";
+    public const string CatalogFileName = "photos.catalog";
+    public const string DeviseHeadFileName = "devise.head";
+    public const string DeviseIndexFileName = "devise.isindex";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = true,
+    };
+
+    public string Format { get; init; } = FormatName;
+    public int FormatVersion { get; init; } = CurrentVersion;
+    public string LibraryVersion { get; init; } = typeof(EngineManifest).Assembly.GetName().Version?.ToString() ?? "0";
+    public required string ModelId { get; init; }
+    public required string ModelSource { get; init; }
+    public required int Dimension { get; init; }
+    public required string Metric { get; init; }
+    public required string IndexType { get; init; }
+    public required int IndexFormatVersion { get; init; }
+    public required string Index { get; init; }
+    public required string Catalog { get; init; }
+    public required int Count { get; init; }
+    public DeviseManifest? Devise { get; init; }
+    public DateTime SavedUtc { get; init; } = DateTime.UtcNow;
+
+    public sealed record DeviseManifest(string Head, string Index, string Words, int WordDimension, IReadOnlyDictionary<string, string[]> Labels);
+
+    public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+
+    public static EngineManifest Read(string directory)
+    {
+        string path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException(
+                System.IO.Directory.Exists(directory)
+                    ? $"'{directory}' is not an ImageSearch index folder (no {FileName})."
+                    : $"Index folder '{directory}' does not exist.",
+                path);
+        }
+
+        EngineManifest? m;
+        try
+        {
+            m = JsonSerializer.Deserialize<EngineManifest>(File.ReadAllBytes(path), Json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{path}' is not a valid manifest: {e.Message}", e);
+        }
+
+        if (m is null || m.Format != FormatName)
+        {
+            throw new InvalidDataException($"'{path}' is not an ImageSearch engine manifest.");
+        }
+
+        if (m.FormatVersion != CurrentVersion)
+        {
+            throw new InvalidDataException($"'{path}' is format version {m.FormatVersion}; this library reads version {CurrentVersion}.");
+        }
+
+        return m;
+    }
+}
