@@ -14,7 +14,7 @@ public static partial class DistanceKernels
     /// <param name="rows"><c>scores.Length</c> rows of <c>query.Length</c> elements each, stored one after another.</param>
     /// <param name="scores">Receives one dot product per row; its length is the row count.</param>
     /// <remarks>
-    /// Streams the rows once, four at a time with independent accumulators. A NaN in the query makes every score NaN; a
+    /// Streams the rows once, eight at a time with independent accumulators, prefetching the next eight. A NaN in the query makes every score NaN; a
     /// NaN in a row makes that row's score NaN (NaN in, NaN out). With an empty query every score is 0.
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="rows"/> does not hold exactly <c>scores.Length * query.Length</c> elements.</exception>
@@ -86,19 +86,29 @@ internal static partial class Vector256Kernels
             ref float q = ref MemoryMarshal.GetReference(query);
             ref T r = ref MemoryMarshal.GetReference(rows);
             ref float s = ref MemoryMarshal.GetReference(scores);
-            nuint dim = (nuint)d, full = dim - (dim % Count), last = dim - Count;
+            nuint dim = (nuint)d, full = dim - (dim % Count), last = dim - Count, group = RowPrefetch.GroupRows * dim;
             bool hasTail = full != dim;
+            bool prefetch = RowPrefetch.IsWorthwhile<T>(group);
             Vector256<float> mask = TailMask(hasTail ? (int)(dim - full) : Count);
             Vector256<float> qTail = Load(ref q, last) & mask;
 
-            // Four rows in flight; their accumulators are reduced together once per group.
-            for (; i <= n - 4; i += 4)
+            // Eight rows in flight, reduced together once per group; the next group is prefetched meanwhile.
+            for (; i <= n - RowPrefetch.GroupRows; i += RowPrefetch.GroupRows)
             {
                 ref T r0 = ref Unsafe.Add(ref r, (nint)((nuint)i * dim));
+                if (prefetch && i <= n - (2 * RowPrefetch.GroupRows))
+                {
+                    RowPrefetch.Prefetch(ref Unsafe.Add(ref r0, group), group);
+                }
+
                 ref T r1 = ref Unsafe.Add(ref r0, dim);
                 ref T r2 = ref Unsafe.Add(ref r1, dim);
                 ref T r3 = ref Unsafe.Add(ref r2, dim);
-                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                ref T r4 = ref Unsafe.Add(ref r3, dim);
+                ref T r5 = ref Unsafe.Add(ref r4, dim);
+                ref T r6 = ref Unsafe.Add(ref r5, dim);
+                ref T r7 = ref Unsafe.Add(ref r6, dim);
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
                 for (nuint k = 0; k < full; k += Count)
                 {
                     Vector256<float> qv = Load(ref q, k);
@@ -106,6 +116,10 @@ internal static partial class Vector256Kernels
                     a1 = Vector256.FusedMultiplyAdd(qv, Load(ref r1, k), a1);
                     a2 = Vector256.FusedMultiplyAdd(qv, Load(ref r2, k), a2);
                     a3 = Vector256.FusedMultiplyAdd(qv, Load(ref r3, k), a3);
+                    a4 = Vector256.FusedMultiplyAdd(qv, Load(ref r4, k), a4);
+                    a5 = Vector256.FusedMultiplyAdd(qv, Load(ref r5, k), a5);
+                    a6 = Vector256.FusedMultiplyAdd(qv, Load(ref r6, k), a6);
+                    a7 = Vector256.FusedMultiplyAdd(qv, Load(ref r7, k), a7);
                 }
 
                 if (hasTail)
@@ -114,9 +128,14 @@ internal static partial class Vector256Kernels
                     a1 = Vector256.FusedMultiplyAdd(qTail, Load(ref r1, last) & mask, a1);
                     a2 = Vector256.FusedMultiplyAdd(qTail, Load(ref r2, last) & mask, a2);
                     a3 = Vector256.FusedMultiplyAdd(qTail, Load(ref r3, last) & mask, a3);
+                    a4 = Vector256.FusedMultiplyAdd(qTail, Load(ref r4, last) & mask, a4);
+                    a5 = Vector256.FusedMultiplyAdd(qTail, Load(ref r5, last) & mask, a5);
+                    a6 = Vector256.FusedMultiplyAdd(qTail, Load(ref r6, last) & mask, a6);
+                    a7 = Vector256.FusedMultiplyAdd(qTail, Load(ref r7, last) & mask, a7);
                 }
 
                 Sum4(a0, a1, a2, a3).StoreUnsafe(ref s, (nuint)i);
+                Sum4(a4, a5, a6, a7).StoreUnsafe(ref s, (nuint)i + 4);
             }
         }
 
@@ -138,19 +157,29 @@ internal static partial class Vector512Kernels
             ref float q = ref MemoryMarshal.GetReference(query);
             ref T r = ref MemoryMarshal.GetReference(rows);
             ref float s = ref MemoryMarshal.GetReference(scores);
-            nuint dim = (nuint)d, full = dim - (dim % Count), last = dim - Count;
+            nuint dim = (nuint)d, full = dim - (dim % Count), last = dim - Count, group = RowPrefetch.GroupRows * dim;
             bool hasTail = full != dim;
+            bool prefetch = RowPrefetch.IsWorthwhile<T>(group);
             Vector512<float> mask = TailMask(hasTail ? (int)(dim - full) : Count);
             Vector512<float> qTail = Load(ref q, last) & mask;
 
-            // Four rows in flight; their accumulators are reduced together once per group.
-            for (; i <= n - 4; i += 4)
+            // Eight rows in flight, reduced together once per group; the next group is prefetched meanwhile.
+            for (; i <= n - RowPrefetch.GroupRows; i += RowPrefetch.GroupRows)
             {
                 ref T r0 = ref Unsafe.Add(ref r, (nint)((nuint)i * dim));
+                if (prefetch && i <= n - (2 * RowPrefetch.GroupRows))
+                {
+                    RowPrefetch.Prefetch(ref Unsafe.Add(ref r0, group), group);
+                }
+
                 ref T r1 = ref Unsafe.Add(ref r0, dim);
                 ref T r2 = ref Unsafe.Add(ref r1, dim);
                 ref T r3 = ref Unsafe.Add(ref r2, dim);
-                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                ref T r4 = ref Unsafe.Add(ref r3, dim);
+                ref T r5 = ref Unsafe.Add(ref r4, dim);
+                ref T r6 = ref Unsafe.Add(ref r5, dim);
+                ref T r7 = ref Unsafe.Add(ref r6, dim);
+                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
                 for (nuint k = 0; k < full; k += Count)
                 {
                     Vector512<float> qv = Load(ref q, k);
@@ -158,6 +187,10 @@ internal static partial class Vector512Kernels
                     a1 = Vector512.FusedMultiplyAdd(qv, Load(ref r1, k), a1);
                     a2 = Vector512.FusedMultiplyAdd(qv, Load(ref r2, k), a2);
                     a3 = Vector512.FusedMultiplyAdd(qv, Load(ref r3, k), a3);
+                    a4 = Vector512.FusedMultiplyAdd(qv, Load(ref r4, k), a4);
+                    a5 = Vector512.FusedMultiplyAdd(qv, Load(ref r5, k), a5);
+                    a6 = Vector512.FusedMultiplyAdd(qv, Load(ref r6, k), a6);
+                    a7 = Vector512.FusedMultiplyAdd(qv, Load(ref r7, k), a7);
                 }
 
                 if (hasTail)
@@ -166,9 +199,14 @@ internal static partial class Vector512Kernels
                     a1 = Vector512.FusedMultiplyAdd(qTail, Load(ref r1, last) & mask, a1);
                     a2 = Vector512.FusedMultiplyAdd(qTail, Load(ref r2, last) & mask, a2);
                     a3 = Vector512.FusedMultiplyAdd(qTail, Load(ref r3, last) & mask, a3);
+                    a4 = Vector512.FusedMultiplyAdd(qTail, Load(ref r4, last) & mask, a4);
+                    a5 = Vector512.FusedMultiplyAdd(qTail, Load(ref r5, last) & mask, a5);
+                    a6 = Vector512.FusedMultiplyAdd(qTail, Load(ref r6, last) & mask, a6);
+                    a7 = Vector512.FusedMultiplyAdd(qTail, Load(ref r7, last) & mask, a7);
                 }
 
                 Sum4(a0, a1, a2, a3).StoreUnsafe(ref s, (nuint)i);
+                Sum4(a4, a5, a6, a7).StoreUnsafe(ref s, (nuint)i + 4);
             }
         }
 

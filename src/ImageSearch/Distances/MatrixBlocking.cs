@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ImageSearch.Distances;
 
@@ -118,7 +119,16 @@ internal static partial class Vector512Kernels
         for (int r0 = 0; r0 < rowCount; r0 += PanelRows)
         {
             int rc = Math.Min(PanelRows, rowCount - r0);
-            MatrixBuffers.PackTransposed(rows.Slice(r0 * dimension, rc * dimension), rc, dimension, PanelRows, panel);
+            ReadOnlySpan<float> panelRows = rows.Slice(r0 * dimension, rc * dimension);
+            if (rc == PanelRows && dimension >= Count && Avx512F.IsSupported)
+            {
+                PackPanel(panelRows, dimension, panel);
+            }
+            else
+            {
+                MatrixBuffers.PackTransposed(panelRows, rc, dimension, PanelRows, panel);
+            }
+
             for (int g = 0; g < groups; g++)
             {
                 int q0 = g * TileQueries, qc = Math.Min(TileQueries, queryCount - q0);
@@ -138,6 +148,94 @@ internal static partial class Vector512Kernels
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Packs a full panel of 32 rows (dimension &gt;= 16) dimension-major with in-register 16 x 16 transposes, about
+    /// twice as fast as element-by-element packing, which matters when a call has few queries to amortise it over.
+    /// A dimension that is not a multiple of 16 ends with an overlapping block that rewrites identical values.
+    /// </summary>
+    private static void PackPanel(ReadOnlySpan<float> rows, int dimension, Span<float> panel)
+    {
+        ref float src = ref MemoryMarshal.GetReference(rows);
+        ref float dst = ref MemoryMarshal.GetReference(panel);
+        nuint d = (nuint)dimension;
+        for (nuint half = 0; half < PanelRows; half += Count)
+        {
+            ref float block = ref Unsafe.Add(ref src, half * d);
+            for (nuint k = 0; ; k += Count)
+            {
+                if (k + Count > d)
+                {
+                    if (k == d)
+                    {
+                        break;
+                    }
+
+                    k = d - Count;
+                }
+
+                Transpose16x16(ref Unsafe.Add(ref block, k), d, ref Unsafe.Add(ref dst, (k * PanelRows) + half));
+                if (k + Count == d)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Transposes the 16 x 16 block at <paramref name="source"/> (row stride <paramref name="sourceStride"/>) into
+    /// <paramref name="destination"/> (row stride <see cref="PanelRows"/>): unpack by 32 and 64 bits, then two rounds
+    /// of 128-bit lane shuffles, 64 shuffles in all.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose16x16(ref float source, nuint sourceStride, ref float destination)
+    {
+        Vector512<float> r0 = Vector512.LoadUnsafe(ref source), r1 = Vector512.LoadUnsafe(ref source, sourceStride);
+        Vector512<float> r2 = Vector512.LoadUnsafe(ref source, 2 * sourceStride), r3 = Vector512.LoadUnsafe(ref source, 3 * sourceStride);
+        Vector512<float> r4 = Vector512.LoadUnsafe(ref source, 4 * sourceStride), r5 = Vector512.LoadUnsafe(ref source, 5 * sourceStride);
+        Vector512<float> r6 = Vector512.LoadUnsafe(ref source, 6 * sourceStride), r7 = Vector512.LoadUnsafe(ref source, 7 * sourceStride);
+        Vector512<float> r8 = Vector512.LoadUnsafe(ref source, 8 * sourceStride), r9 = Vector512.LoadUnsafe(ref source, 9 * sourceStride);
+        Vector512<float> r10 = Vector512.LoadUnsafe(ref source, 10 * sourceStride), r11 = Vector512.LoadUnsafe(ref source, 11 * sourceStride);
+        Vector512<float> r12 = Vector512.LoadUnsafe(ref source, 12 * sourceStride), r13 = Vector512.LoadUnsafe(ref source, 13 * sourceStride);
+        Vector512<float> r14 = Vector512.LoadUnsafe(ref source, 14 * sourceStride), r15 = Vector512.LoadUnsafe(ref source, 15 * sourceStride);
+
+        // Groups of four rows: after this, u{c} of group g holds columns c, c+4, c+8, c+12 of rows 4g..4g+3, one per 128-bit lane.
+        Transpose4(r0, r1, r2, r3, out Vector512<float> a0, out Vector512<float> a1, out Vector512<float> a2, out Vector512<float> a3);
+        Transpose4(r4, r5, r6, r7, out Vector512<float> b0, out Vector512<float> b1, out Vector512<float> b2, out Vector512<float> b3);
+        Transpose4(r8, r9, r10, r11, out Vector512<float> c0, out Vector512<float> c1, out Vector512<float> c2, out Vector512<float> c3);
+        Transpose4(r12, r13, r14, r15, out Vector512<float> d0, out Vector512<float> d1, out Vector512<float> d2, out Vector512<float> d3);
+
+        StoreColumns(a0, b0, c0, d0, ref destination, 0);
+        StoreColumns(a1, b1, c1, d1, ref destination, 1);
+        StoreColumns(a2, b2, c2, d2, ref destination, 2);
+        StoreColumns(a3, b3, c3, d3, ref destination, 3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4(
+        Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3,
+        out Vector512<float> u0, out Vector512<float> u1, out Vector512<float> u2, out Vector512<float> u3)
+    {
+        Vector512<float> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1);
+        Vector512<float> t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
+        u0 = Avx512F.UnpackLow(t0.AsDouble(), t2.AsDouble()).AsSingle();
+        u1 = Avx512F.UnpackHigh(t0.AsDouble(), t2.AsDouble()).AsSingle();
+        u2 = Avx512F.UnpackLow(t1.AsDouble(), t3.AsDouble()).AsSingle();
+        u3 = Avx512F.UnpackHigh(t1.AsDouble(), t3.AsDouble()).AsSingle();
+    }
+
+    /// <summary>Combines the four row groups' lanes into full columns c, c+4, c+8 and c+12 and stores them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreColumns(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, ref float destination, nuint column)
+    {
+        Vector512<float> ab02 = Avx512F.Shuffle4x128(a, b, 0x88), ab13 = Avx512F.Shuffle4x128(a, b, 0xDD);
+        Vector512<float> cd02 = Avx512F.Shuffle4x128(c, d, 0x88), cd13 = Avx512F.Shuffle4x128(c, d, 0xDD);
+        Avx512F.Shuffle4x128(ab02, cd02, 0x88).StoreUnsafe(ref destination, column * PanelRows);
+        Avx512F.Shuffle4x128(ab13, cd13, 0x88).StoreUnsafe(ref destination, (column + 4) * PanelRows);
+        Avx512F.Shuffle4x128(ab02, cd02, 0xDD).StoreUnsafe(ref destination, (column + 8) * PanelRows);
+        Avx512F.Shuffle4x128(ab13, cd13, 0xDD).StoreUnsafe(ref destination, (column + 12) * PanelRows);
     }
 
     private static void Tile<TOperation>(ref float queries, ref float panel, nuint dimension, ref float destination, nuint stride)
