@@ -1,6 +1,7 @@
 using ImageSearch.Distances;
 using ImageSearch.Embeddings.Words;
 using ImageSearch.Indexes;
+using ImageSearch.Indexes.Hnsw;
 
 namespace ImageSearch.Embeddings.Tests.Words;
 
@@ -101,5 +102,31 @@ public class WordNeighboursTests
         var v = Compass();
         Assert.Throws<InvalidOperationException>(() => new WordNeighbours(v, _ => new ExactIndex(2, DistanceMetric.L2)).Nearest("east", 1));
         Assert.Throws<InvalidOperationException>(() => new WordNeighbours(v, _ => new ExactIndex(3, DistanceMetric.Cosine)).Nearest("east", 1));
+    }
+
+    [Fact]
+    public void Any_cosine_index_can_serve_the_search()
+    {
+        var v = WordTestData.Random(600, 12, seed: 4);
+        var hnsw = new WordNeighbours(v, w =>
+        {
+            var index = new HnswIndex(w.Dimension, DistanceMetric.Cosine);
+            long[] keys = Enumerable.Range(0, w.Count).Select(i => (long)i).ToArray();
+            index.AddRange(keys, w.Vectors.Span);
+            return index;
+        });
+        Assert.IsType<HnswIndex>(hnsw.Index);
+        int agree = 0, total = 0;
+        foreach (string word in v.Words.Take(20))
+        {
+            var exact = v.NearestWords(word, 5).Select(h => h.Word).ToHashSet();
+            var approximate = hnsw.Nearest(word, 5, new NearestWordsOptions { Ef = 200 });
+            Assert.DoesNotContain(word, approximate.Select(h => h.Word));
+            agree += approximate.Count(h => exact.Contains(h.Word));
+            total += 5;
+        }
+
+        // HNSW is approximate; on 600 points with ef = 200 it should find nearly all exact neighbours.
+        Assert.True(agree >= total * 0.95, $"{agree} of {total}");
     }
 }
