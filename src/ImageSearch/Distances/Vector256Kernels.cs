@@ -64,15 +64,13 @@ internal static partial class Vector256Kernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> HalfToSingle(Vector128<ushort> value)
     {
-        Vector256<uint> bits = Avx2.IsSupported
-            ? Avx2.ConvertToVector256Int32(value).AsUInt32()
-            : Vector256.Create(Vector128.WidenLower(value), Vector128.WidenUpper(value));
-        Vector256<uint> magnitude = (bits << 13) & Vector256.Create(0x0FFFE000u);
-        Vector256<float> scaled = magnitude.AsSingle() * Vector256.Create(0x77800000u).AsSingle();
-        // magnitude < 2^28, so a signed compare is safe and AVX2 has one (no unsigned compare before AVX-512).
-        Vector256<uint> special = Vector256.GreaterThan(magnitude.AsInt32(), Vector256.Create(0x0F7FFFFF)).AsUInt32() & Vector256.Create(0x7F800000u);
-        Vector256<uint> sign = (bits << 16) & Vector256.Create(0x80000000u);
-        return (scaled.AsUInt32() | special | sign).AsSingle();
+        Vector256<int> wide = Avx2.IsSupported
+            ? Avx2.ConvertToVector256Int32(value.AsInt16())
+            : Vector256.Create(Vector128.WidenLower(value.AsInt16()), Vector128.WidenUpper(value.AsInt16()));
+        Vector256<int> bits = (wide << 13) & Vector256.Create(unchecked((int)0x8FFFE000));
+        Vector256<int> special = Vector256.GreaterThan(bits & Vector256.Create(0x7FFFFFFF), Vector256.Create(0x0F7FFFFF));
+        Vector256<float> scaled = bits.AsSingle() * Vector256.Create(0x77800000).AsSingle();
+        return scaled | (special & Vector256.Create(0x7F800000)).AsSingle();
     }
 
     /// <summary>Horizontal sums of four vectors, returned as one 4-lane vector [sum a, sum b, sum c, sum d].</summary>

@@ -66,21 +66,22 @@ internal static partial class Vector512Kernels
         Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(Count - remainder)).AsSingle();
 
     /// <summary>
-    /// Exact f16 to f32 conversion of 16 values. .NET 10 exposes no F16C/AVX512-FP16 conversion, so this moves the
-    /// exponent and mantissa into place and rescales by 2^112 (exact, also for subnormals); all-ones exponents
-    /// (infinity, NaN) get the f32 all-ones exponent with the payload kept.
+    /// Exact f16 to f32 conversion of 16 values. .NET 10 exposes no F16C/AVX512-FP16 conversion, so this sign-extends
+    /// each value to 32 bits and shifts it left by 13, which puts the sign in bit 31 and the exponent and mantissa in
+    /// bits 27..13 (the bits between are sign copies and are masked off), then rescales by 2^112 (exact, subnormals
+    /// included). Values whose rescaled magnitude reaches 2^16 had an all-ones exponent (infinity, NaN): they get the
+    /// f32 all-ones exponent with sign and payload kept. Seven vector operations per 16 values.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> HalfToSingle(Vector256<ushort> value)
     {
-        Vector512<uint> bits = Avx512F.IsSupported
-            ? Avx512F.ConvertToVector512UInt32(value)
-            : Vector512.Create(Vector256.WidenLower(value), Vector256.WidenUpper(value));
-        Vector512<uint> magnitude = (bits << 13) & Vector512.Create(0x0FFFE000u);
-        Vector512<float> scaled = magnitude.AsSingle() * Vector512.Create(0x77800000u).AsSingle();
-        Vector512<uint> special = Vector512.GreaterThanOrEqual(magnitude, Vector512.Create(0x0F800000u)) & Vector512.Create(0x7F800000u);
-        Vector512<uint> sign = (bits << 16) & Vector512.Create(0x80000000u);
-        return (scaled.AsUInt32() | special | sign).AsSingle();
+        Vector512<int> wide = Avx512F.IsSupported
+            ? Avx512F.ConvertToVector512Int32(value.AsInt16())
+            : Vector512.Create(Vector256.WidenLower(value.AsInt16()), Vector256.WidenUpper(value.AsInt16()));
+        Vector512<int> bits = (wide << 13) & Vector512.Create(unchecked((int)0x8FFFE000));
+        Vector512<int> special = Vector512.GreaterThanOrEqual(bits & Vector512.Create(0x7FFFFFFF), Vector512.Create(0x0F800000));
+        Vector512<float> scaled = bits.AsSingle() * Vector512.Create(0x77800000).AsSingle();
+        return scaled | (special & Vector512.Create(0x7F800000)).AsSingle();
     }
 
     /// <summary>Horizontal sums of four vectors, returned as one 4-lane vector [sum a, sum b, sum c, sum d].</summary>
