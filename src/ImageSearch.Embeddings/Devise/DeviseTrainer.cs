@@ -79,6 +79,13 @@ public sealed class DeviseTrainer
 
         var o = Options;
         var sw = Stopwatch.StartNew();
+        float[]? mean = null, invStd = null;
+        if (o.StandardizeInputs)
+        {
+            (mean, invStd) = Moments(features, n, featureDimension);
+            features = Standardize(features, featureDimension, mean, invStd);
+            if (nVal > 0) validationFeatures = Standardize(validationFeatures, featureDimension, mean, invStd);
+        }
         var rng = new DeviseRandom(o.Seed);
         var net = new DeviseNetwork(featureDimension, o.HiddenSize, targetDimension, o.DropoutRate, o.BatchNormMomentum, o.BatchNormEpsilon, o.MaxDegreeOfParallelism);
         net.Initialize(rng);
@@ -161,6 +168,7 @@ public sealed class DeviseTrainer
             }
         }
         if (bestState is not null) net.Restore(bestState);
+        if (mean is not null) FoldStandardization(net.Dense1, mean, invStd!);
         DeviseHead head = net.ToHead();
         sw.Stop();
         return new DeviseTrainingResult(head, new DeviseTrainingHistory(epochs, bestEpoch, stoppedEarly, sw.Elapsed));
@@ -188,6 +196,52 @@ public sealed class DeviseTrainer
             if (!nonZero) throw new ArgumentException($"Row {r} has a zero target vector (no direction for the cosine loss).", tName);
         }
         return n;
+    }
+
+    // Per-feature mean and 1/std over the rows (std 0 -> 1: a constant feature is only centred).
+    internal static (float[] Mean, float[] InvStd) Moments(ReadOnlySpan<float> x, int n, int d)
+    {
+        var sum = new double[d];
+        var sq = new double[d];
+        for (int r = 0; r < n; r++)
+        {
+            ReadOnlySpan<float> row = x.Slice(r * d, d);
+            for (int j = 0; j < d; j++) { sum[j] += row[j]; sq[j] += (double)row[j] * row[j]; }
+        }
+        var mean = new float[d];
+        var inv = new float[d];
+        for (int j = 0; j < d; j++)
+        {
+            double m = sum[j] / n;
+            double v = Math.Max(0, sq[j] / n - m * m);
+            mean[j] = (float)m;
+            inv[j] = v > 1e-12 ? (float)(1 / Math.Sqrt(v)) : 1f;
+        }
+        return (mean, inv);
+    }
+
+    internal static float[] Standardize(ReadOnlySpan<float> x, int d, float[] mean, float[] invStd)
+    {
+        var r = new float[x.Length];
+        for (int i = 0; i < x.Length; i += d)
+        {
+            Span<float> row = r.AsSpan(i, d);
+            System.Numerics.Tensors.TensorPrimitives.Subtract(x.Slice(i, d), mean, row);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(row, invStd, row);
+        }
+        return r;
+    }
+
+    // ((x - m) * s) W + b = x (diag(s) W) + (b - (m * s) W): the head then takes raw features.
+    internal static void FoldStandardization(DenseLayer dense, float[] mean, float[] invStd)
+    {
+        int outs = dense.Outputs;
+        for (int p = 0; p < dense.Inputs; p++)
+        {
+            Span<float> row = dense.Weights.AsSpan(p * outs, outs);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(row, invStd[p], row);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(row, -mean[p], dense.Bias, dense.Bias);
+        }
     }
 
     private static float[] Gather(ReadOnlySpan<float> src, ReadOnlySpan<int> rows, int dim)

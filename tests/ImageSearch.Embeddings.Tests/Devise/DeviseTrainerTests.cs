@@ -109,3 +109,71 @@ public class DeviseTrainerTests
         }
     }
 }
+
+public class StandardizationTests
+{
+    [Fact]
+    public void Folded_standardization_equals_standardizing_the_input()
+    {
+        int n = 6, d = 5, o = 4;
+        var r = new DeviseRandom(3);
+        var x = new float[n * d];
+        for (int i = 0; i < x.Length; i++) x[i] = 100f + 30f * r.NextGaussian() * (1 + i % d);
+        x[2] = x[2 + d] = x[2 + 2 * d] = x[2 + 3 * d] = x[2 + 4 * d] = x[2 + 5 * d] = 7f; // a constant feature
+        var layer = new DenseLayer(d, o);
+        layer.InitGlorot(r);
+        for (int j = 0; j < o; j++) layer.Bias[j] = j;
+        var (mean, inv) = DeviseTrainer.Moments(x, n, d);
+        Assert.Equal(1f, inv[2]);
+        float[] xs = DeviseTrainer.Standardize(x, d, mean, inv);
+        for (int j = 0; j < d; j++)
+        {
+            double m = 0, v = 0;
+            for (int s = 0; s < n; s++) m += xs[s * d + j];
+            for (int s = 0; s < n; s++) v += xs[s * d + j] * xs[s * d + j];
+            Assert.Equal(0, m / n, 3);
+            if (j != 2) Assert.Equal(1, v / n, 3);
+        }
+        var expected = new float[n * o];
+        layer.Forward(xs, n, expected);
+        DeviseTrainer.FoldStandardization(layer, mean, inv);
+        var actual = new float[n * o];
+        layer.Forward(x, n, actual);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 2);
+    }
+
+    [Fact]
+    public void Training_is_insensitive_to_feature_scale_when_standardizing()
+    {
+        var data = new SyntheticData(6, 30, 16, 8, seed: 9);
+        var scaled = (float[])data.Features.Clone();
+        for (int i = 0; i < scaled.Length; i++) scaled[i] = scaled[i] * 500f + 20f * (i % 16);
+        var o = new DeviseTrainingOptions { HiddenSize = 48, Epochs = 40, BatchSize = 32, Patience = 0, StandardizeInputs = true };
+        double scaledAccuracy = new SyntheticDataScaled(data, scaled).Accuracy(new DeviseTrainer(o).Train(scaled, data.Targets, 16, 8).Head);
+        double rawAccuracy = data.NearestClassAccuracy(new DeviseTrainer(o).Train(data.Features, data.Targets, 16, 8).Head);
+        // Same standardised inputs up to rounding, so the same quality (the fold makes the head take raw features).
+        Assert.True(scaledAccuracy >= 0.8 && Math.Abs(scaledAccuracy - rawAccuracy) <= 0.03, $"scaled {scaledAccuracy}, raw {rawAccuracy}");
+    }
+
+    private sealed class SyntheticDataScaled(SyntheticData d, float[] features)
+    {
+        public double Accuracy(DeviseHead head)
+        {
+            var outp = new float[d.Count * d.TargetDim];
+            head.EmbedBatch(features, d.Count, outp);
+            int ok = 0;
+            for (int s = 0; s < d.Count; s++)
+            {
+                int best = -1; double bestCos = double.NegativeInfinity;
+                for (int c = 0; c < d.Classes; c++)
+                {
+                    double dot = 0, nn = 0;
+                    for (int j = 0; j < d.TargetDim; j++) { dot += outp[s * d.TargetDim + j] * d.ClassVectors[c * d.TargetDim + j]; nn += d.ClassVectors[c * d.TargetDim + j] * d.ClassVectors[c * d.TargetDim + j]; }
+                    if (dot / Math.Sqrt(nn) > bestCos) { bestCos = dot / Math.Sqrt(nn); best = c; }
+                }
+                if (best == d.Labels[s]) ok++;
+            }
+            return ok / (double)d.Count;
+        }
+    }
+}

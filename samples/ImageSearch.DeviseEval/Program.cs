@@ -1,0 +1,91 @@
+// DeViSE evaluation on Pascal Sentences (docs/evaluation.md).
+//   dotnet run -c Release --project samples/ImageSearch.DeviseEval [-- options]
+// Options: --epochs N --lr X --wd X --batch N --hidden N --dropout X --optimizer sgd|adam --schedule onecycle|cosine|constant
+//          --patience N --seed N --split-seed N --threads N --markdown FILE
+//          --tune [--grid-lr a,b --grid-wd a,b --grid-epochs a,b --grid-dropout a,b --folds N]
+//                 grid search printing only scores on validation folds of the training part (never held-out ones)
+using System.Globalization;
+using ImageSearch.Embeddings.Devise;
+using ImageSearch.Embeddings.Images;
+using ImageSearch.Embeddings.Words;
+
+var opt = new DeviseEvaluationOptions();
+var t = opt.Training;
+string? markdown = null;
+bool tune = false, diagnose = false;
+string? gridLr = null, gridWd = null, gridEpochs = null, gridDropout = null;
+int folds = 3;
+for (int i = 0; i < args.Length; i++)
+{
+    string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+    float F() => float.Parse(Next(), CultureInfo.InvariantCulture);
+    int I() => int.Parse(Next(), CultureInfo.InvariantCulture);
+    switch (args[i])
+    {
+        case "--epochs": t = t with { Epochs = I() }; break;
+        case "--lr": t = t with { LearningRate = F() }; break;
+        case "--wd": t = t with { WeightDecay = F() }; break;
+        case "--batch": t = t with { BatchSize = I() }; break;
+        case "--hidden": t = t with { HiddenSize = I() }; break;
+        case "--dropout": t = t with { DropoutRate = F() }; break;
+        case "--patience": t = t with { Patience = I() }; break;
+        case "--seed": t = t with { Seed = I() }; break;
+        case "--threads": t = t with { MaxDegreeOfParallelism = I() }; break;
+        case "--optimizer": t = t with { Optimizer = Next() == "adam" ? DeviseOptimizer.Adam : DeviseOptimizer.SgdNesterov }; break;
+        case "--schedule":
+            t = t with { Schedule = Next() switch { "cosine" => LearningRateSchedule.Cosine, "constant" => LearningRateSchedule.Constant, _ => LearningRateSchedule.OneCycle } };
+            break;
+        case "--split-seed": opt = opt with { SplitSeed = I() }; break;
+        case "--markdown": markdown = Next(); break;
+        case "--tune": tune = true; break;
+        case "--diagnose": diagnose = true; break;
+        case "--grid-lr": gridLr = Next(); break;
+        case "--grid-wd": gridWd = Next(); break;
+        case "--grid-epochs": gridEpochs = Next(); break;
+        case "--grid-dropout": gridDropout = Next(); break;
+        case "--folds": folds = I(); break;
+        default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
+    }
+}
+opt = opt with { Training = t };
+
+if (!GloveCache.IsAvailable()) { Console.Error.WriteLine("GloVe not found: run scripts/fetch-glove.sh"); return 1; }
+if (!PascalDataset.TryFind(out _)) { Console.Error.WriteLine("Pascal Sentences not found (shared folder)"); return 1; }
+
+if (diagnose)
+{
+    // Validation photos whose class word misses the top-5 tags (validation split only).
+    var data = await DeviseEvaluation.LoadPascalAsync(Console.Out);
+    foreach (string line in DeviseEvaluation.DiagnoseValidation(data, opt)) Console.WriteLine(line);
+    return 0;
+}
+
+if (tune)
+{
+    // Hyperparameter search on validation folds carved from the training part only: held-out numbers are never printed.
+    var data = await DeviseEvaluation.LoadPascalAsync(Console.Out);
+    float[] lrs = Parse(gridLr, opt.Training.LearningRate), wds = Parse(gridWd, opt.Training.WeightDecay);
+    float[] eps = Parse(gridEpochs, opt.Training.Epochs), drops = Parse(gridDropout, opt.Training.DropoutRate);
+    foreach (float lr in lrs) foreach (float wd in wds) foreach (float ep in eps) foreach (float dr in drops)
+    {
+        double t1 = 0, t5 = 0, rp = 0, secs = 0;
+        for (int f = 0; f < folds; f++)
+        {
+            var o = opt with { ValidationFold = f, Training = opt.Training with { LearningRate = lr, WeightDecay = wd, Epochs = (int)ep, DropoutRate = dr } };
+            var r = DeviseEvaluation.Evaluate(data, o);
+            t1 += r.ValidationTop1; t5 += r.ValidationTop5; rp += r.ValidationClassPrecision; secs += r.History.Elapsed.TotalSeconds;
+        }
+        Console.WriteLine(FormattableString.Invariant($"lr {lr,-6} wd {wd,-7} epochs {ep,-4} dropout {dr,-4} | {folds} validation folds: top-1 {t1 / folds:P1} top-5 {t5 / folds:P1} R-prec {rp / folds:F3} | {secs / folds:F1} s/run"));
+    }
+    return 0;
+}
+
+var report = await DeviseEvaluation.RunPascalAsync(opt, Console.Out);
+string md = report.ToMarkdown();
+Console.WriteLine();
+Console.WriteLine(md);
+if (markdown is not null) File.WriteAllText(markdown, md);
+return 0;
+
+static float[] Parse(string? list, float fallback)
+    => list is null ? [fallback] : list.Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();

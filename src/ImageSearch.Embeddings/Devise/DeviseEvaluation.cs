@@ -1,0 +1,441 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using ImageSearch.Distances;
+using ImageSearch.Embeddings.Images;
+using ImageSearch.Embeddings.Words;
+using ImageSearch.Indexes;
+
+namespace ImageSearch.Embeddings.Devise;
+
+/// <summary>Settings of <see cref="DeviseEvaluation"/>. Immutable; may be shared.</summary>
+public sealed record DeviseEvaluationOptions
+{
+    /// <summary>Seed of the stratified splits.</summary>
+    public long SplitSeed { get; init; } = 2026;
+
+    /// <summary>Fraction of each class held out for the final measurements (never used for training or tuning).</summary>
+    public double HeldOutFraction { get; init; } = 0.2;
+
+    /// <summary>Fraction of each class's training part used as the validation split (early stopping and tuning).</summary>
+    public double ValidationFraction { get; init; } = 0.1;
+
+    /// <summary>
+    /// Which fold of each class's training part is the validation split (0 to 1/<see cref="ValidationFraction"/> - 1),
+    /// so tuning can average over several validation splits without ever touching the held-out photos.
+    /// </summary>
+    public int ValidationFold { get; init; }
+
+    /// <summary>Tag vocabulary: the N most frequent words (GloVe file order).</summary>
+    public int TagVocabulary { get; init; } = 50_000;
+
+    /// <summary>Cut-off of the precision measurements.</summary>
+    public int PrecisionAt { get; init; } = 10;
+
+    /// <summary>A caption word is measured only when at least this many held-out photos have it in their captions.</summary>
+    public int MinCaptionPhotos { get; init; } = 10;
+
+    /// <summary>Candidate non-class caption words; those with enough held-out photos are measured.</summary>
+    public IReadOnlyList<string> CaptionWords { get; init; } =
+    [
+        "grass", "water", "street", "road", "sky", "snow", "beach", "kitchen", "table", "baby", "man", "woman",
+        "field", "tree", "trees", "ocean", "child", "girl", "boy", "building", "room", "city", "river", "people",
+        "flowers", "window", "couch", "desk", "computer", "track", "station", "airport", "runway", "lake", "fence",
+        "pasture", "farm", "food", "park", "sidewalk", "highway", "sea", "flying", "parked", "sitting", "standing",
+    ];
+
+    /// <summary>Label-to-word mapping.</summary>
+    public LabelWordMap Labels { get; init; } = LabelWordMap.PascalDefaults;
+
+    /// <summary>The head's training settings. <see cref="DeviseTrainingOptions.ValidationFraction"/> is ignored: the
+    /// stratified validation split above is passed explicitly.</summary>
+    public DeviseTrainingOptions Training { get; init; } = new();
+}
+
+/// <summary>Everything an evaluation needs, loaded once.</summary>
+/// <param name="Features">One backbone feature row per photo.</param>
+/// <param name="FeatureDimension">Feature length.</param>
+/// <param name="Labels">Class index per photo.</param>
+/// <param name="ClassNames">Class names.</param>
+/// <param name="CaptionWords">Caption words per photo.</param>
+/// <param name="PhotoNames">Display name per photo.</param>
+/// <param name="Words">Word vectors.</param>
+public sealed record DeviseEvaluationData(
+    float[] Features, int FeatureDimension, int[] Labels, IReadOnlyList<string> ClassNames,
+    IReadOnlyList<HashSet<string>> CaptionWords, IReadOnlyList<string> PhotoNames, WordVectors Words);
+
+/// <summary>Precision of one word query over the held-out photos.</summary>
+/// <param name="Query">The word (or label) searched.</param>
+/// <param name="Relevant">Held-out photos that count as relevant.</param>
+/// <param name="Precision">Relevant photos among the first k results, divided by k.</param>
+public readonly record struct QueryPrecision(string Query, int Relevant, double Precision);
+
+/// <summary>Results of one DeViSE evaluation run (see <c>docs/evaluation.md</c>).</summary>
+public sealed record DeviseEvaluationReport
+{
+    /// <summary>Photos used to fit the head.</summary>
+    public required int TrainCount { get; init; }
+    /// <summary>Photos in the validation split (early stopping).</summary>
+    public required int ValidationCount { get; init; }
+    /// <summary>Held-out photos (all measurements below).</summary>
+    public required int HeldOutCount { get; init; }
+    /// <summary>Words in the tag vocabulary.</summary>
+    public required int TagVocabulary { get; init; }
+    /// <summary>Precision cut-off k.</summary>
+    public required int PrecisionAt { get; init; }
+    /// <summary>Label -> words used.</summary>
+    public required IReadOnlyList<MappedLabel> Labels { get; init; }
+    /// <summary>The training history.</summary>
+    public required DeviseTrainingHistory History { get; init; }
+    /// <summary>The settings used.</summary>
+    public required DeviseTrainingOptions Training { get; init; }
+    /// <summary>Share of held-out photos whose class word (any of its mapped words) is the first tag.</summary>
+    public required double Top1 { get; init; }
+    /// <summary>Share of held-out photos whose class word is among the first five tags.</summary>
+    public required double Top5 { get; init; }
+    /// <summary>Top-5 share per class.</summary>
+    public required IReadOnlyList<double> Top5PerClass { get; init; }
+    /// <summary>Top-1 share on the validation split (what tuning looked at).</summary>
+    public required double ValidationTop1 { get; init; }
+    /// <summary>Top-5 share on the validation split.</summary>
+    public required double ValidationTop5 { get; init; }
+    /// <summary>Mean R-precision of the class-name queries over the validation split (what tuning looked at).</summary>
+    public required double ValidationClassPrecision { get; init; }
+    /// <summary>Precision@k of each class-name query.</summary>
+    public required IReadOnlyList<QueryPrecision> ClassQueries { get; init; }
+    /// <summary>Precision@k of each measured caption word.</summary>
+    public required IReadOnlyList<QueryPrecision> CaptionQueries { get; init; }
+    /// <summary>Example tags of a few held-out photos: (photo name, class, tags).</summary>
+    public required IReadOnlyList<(string Photo, string Label, ImageTags Tags)> Examples { get; init; }
+
+    /// <summary>Mean precision@k of the class-name queries.</summary>
+    public double MeanClassPrecision => ClassQueries.Count == 0 ? 0 : ClassQueries.Average(q => q.Precision);
+
+    /// <summary>Mean precision@k of the caption-word queries.</summary>
+    public double MeanCaptionPrecision => CaptionQueries.Count == 0 ? 0 : CaptionQueries.Average(q => q.Precision);
+
+    /// <summary>The report as Markdown tables.</summary>
+    /// <returns>Markdown text.</returns>
+    public string ToMarkdown()
+    {
+        var c = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        var h = History;
+        sb.AppendLine(c, $"Photos: {TrainCount} train, {ValidationCount} validation, {HeldOutCount} held out. Tag vocabulary: {TagVocabulary:N0} most frequent words.");
+        sb.AppendLine(c, $"Training: {h.Epochs.Count} epochs ({(h.StoppedEarly ? "stopped early" : "all planned")}), best epoch {h.BestEpoch}, {h.Elapsed.TotalSeconds:F1} s on {Environment.ProcessorCount} cores; " +
+            $"{Training.Optimizer}, lr {Training.LearningRate}, {Training.Schedule}, batch {Training.BatchSize}, weight decay {Training.WeightDecay}, dropout {Training.DropoutRate}, hidden {Training.HiddenSize}, seed {Training.Seed}.");
+        sb.AppendLine();
+        sb.AppendLine("| measure (held-out) | value |");
+        sb.AppendLine("| --- | --- |");
+        sb.AppendLine(c, $"| class word = top-1 tag | {Top1:P1} |");
+        sb.AppendLine(c, $"| class word in top-5 tags | {Top5:P1} |");
+        sb.AppendLine(c, $"| mean precision@{PrecisionAt}, 20 class queries | {MeanClassPrecision:F3} |");
+        sb.AppendLine(c, $"| mean precision@{PrecisionAt}, {CaptionQueries.Count} caption words | {MeanCaptionPrecision:F3} |");
+        sb.AppendLine(c, $"| (validation split) top-1 / top-5 / class-query R-precision | {ValidationTop1:P1} / {ValidationTop5:P1} / {ValidationClassPrecision:F3} |");
+        sb.AppendLine();
+        sb.AppendLine(c, $"| class | query words | top-5 tag hit | precision@{PrecisionAt} |");
+        sb.AppendLine("| --- | --- | --- | --- |");
+        for (int i = 0; i < ClassQueries.Count; i++)
+            sb.AppendLine(c, $"| {Labels[i].Label} | {string.Join(' ', Labels[i].Words)} | {Top5PerClass[i]:P0} | {ClassQueries[i].Precision:F2} |");
+        sb.AppendLine();
+        sb.AppendLine(c, $"| caption word | relevant held-out photos | precision@{PrecisionAt} |");
+        sb.AppendLine("| --- | --- | --- |");
+        foreach (var q in CaptionQueries) sb.AppendLine(c, $"| {q.Query} | {q.Relevant} | {q.Precision:F2} |");
+        sb.AppendLine();
+        sb.AppendLine("| held-out photo | class | top-5 tags (cosine distance) |");
+        sb.AppendLine("| --- | --- | --- |");
+        foreach (var (photo, label, tags) in Examples) sb.AppendLine(c, $"| {photo} | {label} | {tags} |");
+        return sb.ToString();
+    }
+}
+
+/// <summary>
+/// The DeViSE evaluation on Pascal Sentences: a stratified held-out split (fixed seed), a head trained on the rest
+/// (early stopping on a stratified validation split carved from the training part), then tag accuracy, class-name
+/// query precision and caption-word query precision on the held-out photos.
+/// </summary>
+public static class DeviseEvaluation
+{
+    /// <summary>
+    /// Runs the evaluation on the shared Pascal Sentences photos with ResNet-18 features (from the on-disk feature
+    /// cache, extracted on first use) and the fetched GloVe.
+    /// </summary>
+    /// <param name="options">Settings; <see langword="null"/> for the defaults.</param>
+    /// <param name="log">Progress messages; may be <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <returns>The report.</returns>
+    /// <exception cref="FileNotFoundException">GloVe, the ResNet-18 model or the photos are missing.</exception>
+    public static async Task<DeviseEvaluationReport> RunPascalAsync(DeviseEvaluationOptions? options = null, TextWriter? log = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new DeviseEvaluationOptions();
+        DeviseEvaluationData data = await LoadPascalAsync(log, cancellationToken).ConfigureAwait(false);
+        return Evaluate(data, options, log);
+    }
+
+    /// <summary>
+    /// Loads what the evaluation needs: the Pascal photos' ResNet-18 features (through <see cref="ImageFeatureCache"/>,
+    /// so they are extracted once), labels, caption words and GloVe.
+    /// </summary>
+    /// <param name="log">Progress messages; may be <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <returns>The data, reusable across many <see cref="Evaluate(DeviseEvaluationData, DeviseEvaluationOptions, TextWriter?)"/> calls.</returns>
+    /// <exception cref="FileNotFoundException">GloVe, the ResNet-18 model or the photos are missing.</exception>
+    public static async Task<DeviseEvaluationData> LoadPascalAsync(TextWriter? log = null, CancellationToken cancellationToken = default)
+        => await LoadPascalAsync(null, null, log, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>As <see cref="LoadPascalAsync(TextWriter?, CancellationToken)"/>, with explicit cache locations.</summary>
+    /// <param name="gloveDirectory">The GloVe folder; <see langword="null"/> for <see cref="GloveCache.FindDirectory"/>.</param>
+    /// <param name="featureCacheFile">The feature cache file; <see langword="null"/> for <see cref="ImageFeatureCache.DefaultPath"/>.</param>
+    /// <param name="log">Progress messages; may be <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <returns>The data.</returns>
+    public static async Task<DeviseEvaluationData> LoadPascalAsync(string? gloveDirectory, string? featureCacheFile, TextWriter? log = null, CancellationToken cancellationToken = default)
+    {
+        var sw = Stopwatch.StartNew();
+        var data = PascalDataset.Load();
+        WordVectors words = await GloveCache.OpenAsync(gloveDirectory, cancellationToken).ConfigureAwait(false);
+        log?.WriteLine($"GloVe {words.Count:N0} x {words.Dimension} loaded ({sw.Elapsed.TotalSeconds:F1} s)");
+        ImageFeatureCache cache;
+        using (var embedder = new OnnxImageEmbedder(ImageModels.ResNet18()))
+            cache = await ImageFeatureCache.GetOrCreateAsync(embedder, data.Paths, featureCacheFile, cancellationToken: cancellationToken).ConfigureAwait(false);
+        log?.WriteLine($"ResNet-18 features of {cache.Count} photos ready ({sw.Elapsed.TotalSeconds:F1} s)");
+
+        var rows = new List<int>();
+        var features = new List<float>();
+        for (int i = 0; i < data.Count; i++)
+        {
+            if (!cache.TryGetVector(data.Paths[i], out ReadOnlySpan<float> v)) continue; // a failed photo is listed in cache.Failures
+            rows.Add(i);
+            features.AddRange(v);
+        }
+        if (cache.Failures.Count > 0) log?.WriteLine($"{cache.Failures.Count} photos could not be embedded and are left out");
+        return new DeviseEvaluationData(
+            features.ToArray(), cache.Dimension, rows.Select(i => data.Labels[i]).ToArray(), data.ClassNames,
+            rows.Select(i => ReadCaptionWords(data.CaptionPath(i))).ToArray(), rows.Select(i => Path.GetFileName(data.Paths[i])).ToArray(), words);
+    }
+
+    /// <summary>Runs the evaluation on loaded data.</summary>
+    /// <param name="data">From <see cref="LoadPascalAsync(TextWriter?, CancellationToken)"/> or built by hand.</param>
+    /// <param name="options">Settings.</param>
+    /// <param name="log">Progress messages; may be <see langword="null"/>.</param>
+    /// <returns>The report.</returns>
+    public static DeviseEvaluationReport Evaluate(DeviseEvaluationData data, DeviseEvaluationOptions options, TextWriter? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return Evaluate(data.Features, data.FeatureDimension, data.Labels, data.ClassNames, data.CaptionWords, data.PhotoNames, data.Words, options, log);
+    }
+
+    /// <summary>Lower-cased letter runs of a caption file (an absent file gives no words).</summary>
+    /// <param name="path">The caption file.</param>
+    /// <returns>The set of words.</returns>
+    public static HashSet<string> ReadCaptionWords(string path)
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        if (!File.Exists(path)) return set;
+        foreach (string line in File.ReadLines(path))
+        {
+            int start = -1;
+            for (int i = 0; i <= line.Length; i++)
+            {
+                bool letter = i < line.Length && char.IsLetter(line[i]);
+                if (letter && start < 0) start = i;
+                else if (!letter && start >= 0) { set.Add(line[start..i].ToLowerInvariant()); start = -1; }
+            }
+        }
+        return set;
+    }
+
+    /// <summary>Runs the evaluation on given features (the data-set-independent part).</summary>
+    /// <param name="features">One backbone feature row per photo.</param>
+    /// <param name="featureDimension">Feature length.</param>
+    /// <param name="labels">Class index per photo.</param>
+    /// <param name="classNames">Class names (labels index them).</param>
+    /// <param name="captionWords">Caption words per photo.</param>
+    /// <param name="photoNames">A display name per photo.</param>
+    /// <param name="words">Word vectors.</param>
+    /// <param name="options">Settings.</param>
+    /// <param name="log">Progress messages; may be <see langword="null"/>.</param>
+    /// <returns>The report.</returns>
+    public static DeviseEvaluationReport Evaluate(
+        float[] features, int featureDimension, int[] labels, IReadOnlyList<string> classNames,
+        IReadOnlyList<HashSet<string>> captionWords, IReadOnlyList<string> photoNames, WordVectors words,
+        DeviseEvaluationOptions options, TextWriter? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(words);
+        ArgumentNullException.ThrowIfNull(options);
+        int n = labels.Length, d = featureDimension, wd = words.Dimension, classes = classNames.Count;
+        MappedLabel[] mapped = options.Labels.MapAll(classNames, words);
+        (int[] train, int[] val, int[] held) = StratifiedSplit(labels, classes, options);
+
+        float[] Rows(int[] idx, Func<int, ReadOnlySpan<float>> row, int dim)
+        {
+            var r = new float[idx.Length * dim];
+            for (int i = 0; i < idx.Length; i++) row(idx[i]).CopyTo(r.AsSpan(i * dim));
+            return r;
+        }
+        ReadOnlySpan<float> Feature(int i) => features.AsSpan(i * d, d);
+        ReadOnlySpan<float> Target(int i) => mapped[labels[i]].Vector;
+
+        var trainer = new DeviseTrainer(options.Training);
+        var result = trainer.Train(Rows(train, Feature, d), Rows(train, Target, wd), Rows(val, Feature, d), Rows(val, Target, wd), d, wd);
+        log?.WriteLine($"trained in {result.History.Elapsed.TotalSeconds:F1} s: {result.History.Epochs.Count} epochs, best {result.History.BestEpoch}");
+        DeviseHead head = result.Head;
+
+        var tagger = new DeviseTagger(words, options.TagVocabulary);
+        (double top1, double top5, double[] perClass, ImageTags[] heldTags, float[] heldVectors) = TagAccuracy(head, tagger, held, labels, mapped, Feature, classes);
+        (double vTop1, double vTop5, _, _, float[] valVectors) = TagAccuracy(head, tagger, val, labels, mapped, Feature, classes);
+        double vPrec = RPrecision(val, valVectors, labels, mapped, wd);
+
+        int k = options.PrecisionAt;
+        var keys = new long[held.Length];
+        for (int i = 0; i < keys.Length; i++) keys[i] = i;
+        var index = new ExactIndex(wd, DistanceMetric.Cosine);
+        index.AddRange(keys, heldVectors);
+        IVectorIndex photos = index;
+
+        var classQueries = new List<QueryPrecision>();
+        for (int c = 0; c < classes; c++)
+        {
+            SearchResult[] hits = photos.Search(mapped[c].Vector, k);
+            int rel = 0, relevant = 0;
+            foreach (var h in hits) if (labels[held[h.Key]] == c) rel++;
+            foreach (int i in held) if (labels[i] == c) relevant++;
+            classQueries.Add(new QueryPrecision(classNames[c], relevant, rel / (double)k));
+        }
+
+        var captionQueries = new List<QueryPrecision>();
+        var classWords = new HashSet<string>(classNames, StringComparer.OrdinalIgnoreCase);
+        foreach (string w in options.CaptionWords)
+        {
+            if (classWords.Contains(w) || !words.Contains(w)) continue;
+            int relevant = 0;
+            foreach (int i in held) if (captionWords[i].Contains(w)) relevant++;
+            if (relevant < options.MinCaptionPhotos) continue;
+            SearchResult[] hits = photos.Search(words.GetVector(w), k);
+            int rel = 0;
+            foreach (var h in hits) if (captionWords[held[h.Key]].Contains(w)) rel++;
+            captionQueries.Add(new QueryPrecision(w, relevant, rel / (double)k));
+        }
+
+        var examples = new List<(string, string, ImageTags)>();
+        for (int c = 0; c < classes; c += 4)
+        {
+            int pos = Array.FindIndex(held, i => labels[i] == c);
+            if (pos >= 0) examples.Add((photoNames[held[pos]], classNames[c], heldTags[pos]));
+        }
+
+        return new DeviseEvaluationReport
+        {
+            TrainCount = train.Length, ValidationCount = val.Length, HeldOutCount = held.Length,
+            TagVocabulary = tagger.VocabularySize, PrecisionAt = k, Labels = mapped, History = result.History,
+            Training = options.Training, Top1 = top1, Top5 = top5, Top5PerClass = perClass,
+            ValidationTop1 = vTop1, ValidationTop5 = vTop5, ValidationClassPrecision = vPrec, ClassQueries = classQueries, CaptionQueries = captionQueries,
+            Examples = examples,
+        };
+    }
+
+    /// <summary>Lines describing validation photos whose class word is not in their top-5 tags (for tuning; never the held-out part).</summary>
+    /// <param name="data">The data.</param>
+    /// <param name="options">Settings.</param>
+    /// <returns>One line per miss.</returns>
+    public static IEnumerable<string> DiagnoseValidation(DeviseEvaluationData data, DeviseEvaluationOptions options)
+    {
+        MappedLabel[] mapped = options.Labels.MapAll(data.ClassNames, data.Words);
+        (int[] train, int[] val, _) = StratifiedSplit(data.Labels, data.ClassNames.Count, options);
+        int d = data.FeatureDimension, wd = data.Words.Dimension;
+        float[] Rows(int[] idx, Func<int, float[]> row, int dim)
+        {
+            var r = new float[idx.Length * dim];
+            for (int i = 0; i < idx.Length; i++) row(idx[i]).CopyTo(r.AsSpan(i * dim));
+            return r;
+        }
+        float[] F(int i) => data.Features.AsSpan(i * d, d).ToArray();
+        float[] T(int i) => mapped[data.Labels[i]].Vector;
+        var head = new DeviseTrainer(options.Training).Train(Rows(train, F, d), Rows(train, T, wd), Rows(val, F, d), Rows(val, T, wd), d, wd).Head;
+        var tagger = new DeviseTagger(data.Words, options.TagVocabulary);
+        foreach (int i in val)
+        {
+            var tags = tagger.Tag(head.Embed(F(i)), 8);
+            var m = mapped[data.Labels[i]];
+            if (!m.Words.Any(w => tags.Contains(w, 5))) yield return $"{m.Label,-12} {data.PhotoNames[i]}: {tags}";
+        }
+    }
+
+    // Mean over classes of precision at R, R = the class's number of photos in the set.
+    private static double RPrecision(int[] rows, float[] vectors, int[] labels, MappedLabel[] mapped, int dim)
+    {
+        if (rows.Length == 0) return 0;
+        var index = new ExactIndex(dim, DistanceMetric.Cosine);
+        var keys = new long[rows.Length];
+        for (int i = 0; i < keys.Length; i++) keys[i] = i;
+        index.AddRange(keys, vectors);
+        double sum = 0;
+        int counted = 0;
+        for (int c = 0; c < mapped.Length; c++)
+        {
+            int r = 0;
+            foreach (int i in rows) if (labels[i] == c) r++;
+            if (r == 0) continue;
+            int rel = 0;
+            foreach (var h in ((IVectorIndex)index).Search(mapped[c].Vector, r)) if (labels[rows[h.Key]] == c) rel++;
+            sum += rel / (double)r;
+            counted++;
+        }
+        return sum / counted;
+    }
+
+    private static (double Top1, double Top5, double[] PerClass, ImageTags[] Tags, float[] Vectors) TagAccuracy(
+        DeviseHead head, DeviseTagger tagger, int[] rows, int[] labels, MappedLabel[] mapped, Func<int, ReadOnlySpan<float>> feature, int classes)
+    {
+        int d = head.InputDimension, o = head.OutputDimension;
+        var x = new float[rows.Length * d];
+        for (int i = 0; i < rows.Length; i++) feature(rows[i]).CopyTo(x.AsSpan(i * d));
+        var v = new float[rows.Length * o];
+        head.EmbedBatch(x, rows.Length, v);
+        ImageTags[] tags = tagger.TagBatch(v, 5);
+        int hit1 = 0, hit5 = 0;
+        var perHit = new int[classes];
+        var perCount = new int[classes];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            int c = labels[rows[i]];
+            perCount[c]++;
+            bool h1 = false, h5 = false;
+            foreach (string w in mapped[c].Words)
+            {
+                h1 |= tags[i].Contains(w, 1);
+                h5 |= tags[i].Contains(w, 5);
+            }
+            if (h1) hit1++;
+            if (h5) { hit5++; perHit[c]++; }
+        }
+        var per = new double[classes];
+        for (int c = 0; c < classes; c++) per[c] = perCount[c] == 0 ? 0 : perHit[c] / (double)perCount[c];
+        double n = Math.Max(rows.Length, 1);
+        return (hit1 / n, hit5 / n, per, tags, v);
+    }
+
+    /// <summary>Per class: shuffle (seeded), hold out a fraction, then carve the validation split from the rest.</summary>
+    internal static (int[] Train, int[] Validation, int[] HeldOut) StratifiedSplit(int[] labels, int classes, DeviseEvaluationOptions o)
+    {
+        var rng = new DeviseRandom(o.SplitSeed);
+        List<int> train = [], val = [], held = [];
+        for (int c = 0; c < classes; c++)
+        {
+            var members = new List<int>();
+            for (int i = 0; i < labels.Length; i++) if (labels[i] == c) members.Add(i);
+            int[] m = members.ToArray();
+            rng.Shuffle(m);
+            int nHeld = (int)Math.Round(m.Length * o.HeldOutFraction);
+            int nVal = (int)Math.Round((m.Length - nHeld) * o.ValidationFraction);
+            int folds = nVal == 0 ? 1 : (m.Length - nHeld) / nVal;
+            int vStart = nHeld + (o.ValidationFold % folds) * nVal;
+            held.AddRange(m.AsSpan(0, nHeld));
+            for (int j = nHeld; j < m.Length; j++) (j >= vStart && j < vStart + nVal ? val : train).Add(m[j]);
+        }
+        held.Sort(); val.Sort(); train.Sort();
+        return ([.. train], [.. val], [.. held]);
+    }
+}

@@ -1,0 +1,74 @@
+using System.Runtime.CompilerServices;
+using ImageSearch.Embeddings.Devise;
+using ImageSearch.Embeddings.Images;
+using ImageSearch.Embeddings.Words;
+using Xunit.Abstractions;
+
+namespace ImageSearch.Embeddings.Tests.Devise;
+
+/// <summary>Where the real data is: GloVe and the feature cache under the checkout's .cache, the shared photos, ResNet-18.</summary>
+internal static class PascalDeviseData
+{
+    public static readonly string? RepoRoot = FindRoot();
+    public static readonly string? GloveDirectory = FindGlove();
+    public static readonly string? Missing = FindMissing();
+
+    private static string? FindRoot([CallerFilePath] string sourceFile = "")
+    {
+        for (var dir = new DirectoryInfo(Path.GetDirectoryName(sourceFile) ?? "."); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "ImageSearch.sln"))) return dir.FullName;
+        return null;
+    }
+
+    private static string? FindGlove()
+    {
+        string? found = GloveCache.FindDirectory();
+        if (found is not null && GloveCache.IsAvailable(found)) return found;
+        string? local = RepoRoot is null ? null : Path.Combine(RepoRoot, ".cache", "glove");
+        return local is not null && GloveCache.IsAvailable(local) ? local : null;
+    }
+
+    private static string? FindMissing()
+    {
+        if (GloveDirectory is null) return "GloVe not fetched (run scripts/fetch-glove.sh)";
+        if (!PascalDataset.TryFind(out _)) return "the shared Pascal Sentences photos were not found";
+        try { ImageModels.ResNet18(); }
+        catch (FileNotFoundException e) { return "the ResNet-18 model is absent: " + e.Message; }
+        return null;
+    }
+
+    public static string? FeatureCacheFile => RepoRoot is null ? null : Path.Combine(RepoRoot, ".cache", "features", "resnet18.bin");
+}
+
+/// <summary>Runs only where GloVe, the photos and ResNet-18 are present; otherwise reported as skipped with the reason.</summary>
+public sealed class PascalDeviseFactAttribute : FactAttribute
+{
+    public PascalDeviseFactAttribute()
+    {
+        if (PascalDeviseData.Missing is string why) Skip = $"DeViSE Pascal evaluation NOT run: {why}.";
+    }
+}
+
+public class PascalEvaluationTests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// The docs/evaluation.md measurement (default options, fixed seeds) on the held-out 20%. The thresholds sit a
+    /// little under what the default settings measured, and under the goals (85% / 0.85), which this head
+    /// does not reach; see docs/evaluation.md.
+    /// </summary>
+    [PascalDeviseFact]
+    public async Task Held_out_tagging_and_word_search_reach_the_measured_level()
+    {
+        var data = await DeviseEvaluation.LoadPascalAsync(PascalDeviseData.GloveDirectory, PascalDeviseData.FeatureCacheFile);
+        var report = DeviseEvaluation.Evaluate(data, new DeviseEvaluationOptions());
+        output.WriteLine(report.ToMarkdown());
+        Assert.Equal(200, report.HeldOutCount);
+        Assert.Equal(50_000, report.TagVocabulary);
+        Assert.True(report.Top5 >= MinTop5, $"class word in top-5 tags for {report.Top5:P1} of held-out photos (expected >= {MinTop5:P0})");
+        Assert.True(report.MeanClassPrecision >= MinClassPrecision, $"mean class-query precision@10 {report.MeanClassPrecision:F3} (expected >= {MinClassPrecision})");
+        Assert.True(report.MeanCaptionPrecision > 0.2, $"mean caption-word precision@10 {report.MeanCaptionPrecision:F3}");
+    }
+
+    private const double MinTop5 = 0.75;
+    private const double MinClassPrecision = 0.62;
+}
