@@ -22,12 +22,13 @@ internal static class GloveTextFormat
         public int Rows { get; } = rows;
     }
 
-    public static async Task<WordVectors> ReadAsync(Stream stream, string source, CancellationToken cancellationToken)
+    // blockSize is a parameter only so that tests can cut small inputs into many blocks.
+    public static async Task<WordVectors> ReadAsync(Stream stream, string source, CancellationToken cancellationToken, int blockSize = BlockSize)
     {
         int maxPending = Math.Max(2, Environment.ProcessorCount + 1);
         var pending = new Queue<Task<Block>>();
         var blocks = new List<Block>();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(BlockSize);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(blockSize);
         int carried = 0;          // bytes of an unfinished line at the start of buffer
         long nextLine = 1;        // line number of buffer[0]
         int dimension = -1;
@@ -67,7 +68,7 @@ internal static class GloveTextFormat
                     }
 
                     // Hand the block to a worker; the unfinished tail moves to a fresh buffer.
-                    byte[] next = ArrayPool<byte>.Shared.Rent(Math.Max(BlockSize, (filled - cut) * 2));
+                    byte[] next = ArrayPool<byte>.Shared.Rent(Math.Max(blockSize, (filled - cut) * 2));
                     buffer.AsSpan(cut, filled - cut).CopyTo(next);
                     byte[] owned = buffer;
                     int blockStart = start, blockEnd = cut, dim = dimension;

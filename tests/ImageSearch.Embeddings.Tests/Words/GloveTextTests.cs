@@ -76,29 +76,32 @@ public class GloveTextTests
     }
 
     [Fact]
-    public async Task Large_files_parse_in_parallel_blocks_and_report_the_right_line_across_blocks()
+    public async Task Many_blocks_parse_in_parallel_and_report_the_right_line_across_blocks()
     {
-        // About 9 MB: more than two 4 MB blocks.
-        var original = WordTestData.Random(12_000, 64, seed: 5);
+        // 4 KB blocks over ~400 KB: about a hundred blocks, so block seams and per-block line numbers are exercised.
+        var generated = WordTestData.Random(3000, 16, seed: 5);
+        var words = generated.Words.ToArray();
+        words[1500] = new string('w', 9000);   // one line longer than a block: the buffer must grow
+        var original = WordVectors.Create(words, 16, generated.Vectors.Span);
+        var ms = new MemoryStream();
+        await original.WriteTextAsync(ms);
+        byte[] text = ms.ToArray();
+        WordTestData.AssertEqual(original, await GloveTextFormat.ReadAsync(new MemoryStream(text), "t", default, blockSize: 4096));
+
         using var dir = new TempDir();
         string path = dir.File("big.txt");
-        await using (var f = File.Create(path))
-        {
-            await original.WriteTextAsync(f);
-        }
-
-        Assert.True(new FileInfo(path).Length > 8 << 20);
+        await File.WriteAllBytesAsync(path, text);
         WordTestData.AssertEqual(original, await WordVectors.LoadTextAsync(path));
         WordTestData.AssertEqual(original, await WordVectors.LoadAsync(path));
 
-        // Break line 11,000 (in the last block) by dropping its last value.
+        // Break line 2,777 (far into the file) by dropping its last value.
         string[] lines = await File.ReadAllLinesAsync(path);
-        lines[10_999] = lines[10_999][..lines[10_999].LastIndexOf(' ')];
+        lines[2776] = lines[2776][..lines[2776].LastIndexOf(' ')];
         await File.WriteAllLinesAsync(path, lines);
-        var e = await Assert.ThrowsAsync<InvalidDataException>(() => WordVectors.LoadTextAsync(path));
-        Assert.Contains("line 11000:", e.Message);
-        Assert.Contains("found 63", e.Message);
-        Assert.Contains(path, e.Message);
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => GloveTextFormat.ReadAsync(File.OpenRead(path), path, default, blockSize: 4096));
+        Assert.Contains("line 2777:", e.Message);
+        Assert.Contains("found 15", e.Message);
+        Assert.Contains(path, (await Assert.ThrowsAsync<InvalidDataException>(() => WordVectors.LoadTextAsync(path))).Message);
     }
 
     [Fact]

@@ -75,10 +75,14 @@ public class WinkJsonTests
     [Fact]
     public async Task Reads_a_file_larger_than_the_parse_window()
     {
-        var original = WordTestData.Random(5000, 50, seed: 9);   // ~3 MB of JSON, several 1 MB windows
+        // 64-byte windows (grown when one token is longer) over ~60 KB: tokens are split across windows everywhere.
+        var original = WordTestData.Random(300, 20, seed: 9);
+        byte[] json = Encoding.UTF8.GetBytes(Json(original));
+        WordTestData.AssertEqual(original, await WinkJsonFormat.ReadAsync(new MemoryStream(json), "j", default, windowSize: 64));
+
         using var dir = new TempDir();
         string path = dir.File("w.json");
-        await File.WriteAllTextAsync(path, Json(original));
+        await File.WriteAllBytesAsync(path, json);
         WordTestData.AssertEqual(original, await WordVectors.LoadWinkJsonAsync(path));
         Assert.Equal(WordVectorFormat.WinkJson, await WordVectors.DetectFormatAsync(path));
         WordTestData.AssertEqual(original, await WordVectors.LoadAsync(path));
