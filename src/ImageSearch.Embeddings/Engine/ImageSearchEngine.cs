@@ -367,7 +367,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
             IReadOnlyList<EmbeddingResult> results = [];
             if (toEmbed.Count > 0)
             {
-                var embedProgress = progress is null ? null : new Progress<EmbeddingProgress>(p => progress.Report(new SyncProgress(SyncStage.Embedding, p.Completed, p.Total, p.Failed)));
+                var embedProgress = progress is null ? null : new InlineProgress<EmbeddingProgress>(p => progress.Report(new SyncProgress(SyncStage.Embedding, p.Completed, p.Total, p.Failed)));
                 results = await _embedder.EmbedBatchAsync(toEmbed.Select(t => t.Path).ToArray(), embedProgress, cancellationToken).ConfigureAwait(false);
                 if (results.Count != toEmbed.Count)
                 {
@@ -958,6 +958,12 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
         public ImmutableDictionary<string, long> ByPath { get; } = photos.ToImmutableDictionary(p => p.Value.Path, p => p.Key, StringComparer.Ordinal);
 
         public long NextKey { get; } = nextKey;
+    }
+
+    // Reports on the reporting thread (Progress<T> would post to the thread pool, out of order).
+    private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 
     private sealed record DeviseState(DeviseHead Head, IVectorIndex Index, IReadOnlyDictionary<string, string[]> Labels);
