@@ -1,5 +1,6 @@
 using ImageSearch.Distances;
 using ImageSearch.Indexes;
+using ImageSearch.Indexes.Hnsw;
 using ImageSearch.Storage;
 
 namespace ImageSearch.Ann;
@@ -15,6 +16,11 @@ internal static class IndexFactory
                 var exact = new ExactIndex(dim, metric, element);
                 exact.AddRange(keys, rows);
                 return exact;
+            case "hnsw":
+                var hnsw = new HnswIndex(dim, metric, new HnswOptions { M = m, EfConstruction = efc, ElementType = element });
+                hnsw.AddRange(keys, rows, threads);
+                Console.WriteLine($"# HNSW memory {hnsw.MemoryBytes / 1e6:F1} MB, {hnsw.MemoryBytes / (double)hnsw.Count:F0} bytes per vector");
+                return hnsw;
             default:
                 throw new ArgumentException($"Unknown index '{kind}' (exact, hnsw).");
         }

@@ -67,6 +67,7 @@ foreach (int ef in efs)
     foreach (string mode in modes)
     {
         SearchResult[][] results;
+        TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         int usedThreads = mode == "single" ? 1 : threads;
         if (mode == "single")
         {
@@ -87,6 +88,9 @@ foreach (int ef in efs)
         }
 
         double seconds = sw.Elapsed.TotalSeconds;
+        // CPU time shows whether the machine was busy with something else: on a quiet machine cpu ~= wall x threads.
+        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+        Console.WriteLine($"# ef {ef} {mode}: wall {seconds:F2} s, cpu {cpuSeconds:F2} s, {queryCount / cpuSeconds:F1} queries per cpu-second");
         double recall = Recall(results, gt, gtDim, k);
         string row = string.Join(',', indexKind, a.Get("metric", "cosine"), indexKind == "hnsw" ? m : 0, indexKind == "hnsw" ? efc : 0, ef,
             usedThreads, mode, buildSeconds.ToString("F2", culture), recall.ToString("F4", culture), (queryCount / seconds).ToString("F1", culture));
