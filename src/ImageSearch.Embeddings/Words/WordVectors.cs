@@ -399,15 +399,14 @@ public sealed partial class WordVectors
 
     // For loaders: words and vectors already checked for shape and finiteness; duplicates are reported as corrupt data.
     internal static WordVectors FromValidated(string[] words, float[] vectors, int dimension, string source)
-    {
-        var ranks = BuildRanks(words, out int duplicate, out int firstRank);
-        if (ranks is null)
-        {
-            throw new InvalidDataException($"{source}: word '{words[duplicate]}' appears twice (entries {firstRank + 1} and {duplicate + 1}).");
-        }
+        => FromValidated(words, vectors, dimension, BuildRanksOrThrow(words, source));
 
-        return new WordVectors(words, vectors, dimension, ranks);
-    }
+    internal static WordVectors FromValidated(string[] words, float[] vectors, int dimension, Dictionary<string, int> ranks)
+        => new(words, vectors, dimension, ranks);
+
+    internal static Dictionary<string, int> BuildRanksOrThrow(string[] words, string source)
+        => BuildRanks(words, out int duplicate, out int firstRank)
+            ?? throw new InvalidDataException($"{source}: word '{words[duplicate]}' appears twice (entries {firstRank + 1} and {duplicate + 1}).");
 
     internal float[] RawVectors => _vectors;
 }

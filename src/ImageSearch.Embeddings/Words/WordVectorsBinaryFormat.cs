@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -24,6 +25,9 @@ internal static class WordVectorsBinaryFormat
 {
     public const int Version = 1;
     public const int HeaderSize = 32;
+
+    // Vectors are read and checksummed in slices of this size, each still in cache when checked.
+    private const int SliceBytes = 1 << 20;
     public static ReadOnlySpan<byte> Magic => "ISWORDV\x1A"u8;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -148,38 +152,74 @@ internal static class WordVectorsBinaryFormat
         ReadOrTruncated(stream, head.AsSpan(HeaderSize), source, expected);
         cancellationToken.ThrowIfCancellationRequested();
 
-        float[] vectors = GC.AllocateUninitializedArray<float>(dimension * count);
-        Span<byte> vectorSpan = MemoryMarshal.AsBytes(vectors.AsSpan());
-        ReadOrTruncated(stream, vectorSpan, source, expected);
-        Span<byte> trailer = stackalloc byte[4];
-        ReadOrTruncated(stream, trailer, source, expected);
-        if (available < 0 && stream.ReadByte() >= 0)
+        // Two things at once: this thread reads the vectors in slices, checksumming and checking each slice while it is
+        // still in cache; another decodes the words and builds the lookup table. Corruption is judged by the checksum
+        // first, so a damaged file reports "checksum mismatch" rather than whatever the damaged words look like.
+        var wordsTask = Task.Run(() =>
         {
-            throw Corrupt(source, "unexpected bytes after the checksum");
+            string[] words = DecodeWords(head.AsSpan(HeaderSize, (int)wordBytes), count, source);
+            return (words, ranks: WordVectors.BuildRanksOrThrow(words, source));
+        }, CancellationToken.None);
+
+        float[] vectors;
+        uint crc, stored;
+        bool finite = true;
+        try
+        {
+            vectors = GC.AllocateUninitializedArray<float>(dimension * count);
+            crc = WordsCrc32C.Append(WordsCrc32C.Seed, head);
+            Span<byte> all = MemoryMarshal.AsBytes(vectors.AsSpan());
+            for (int offset = 0; offset < all.Length; offset += SliceBytes)
+            {
+                Span<byte> slice = all.Slice(offset, Math.Min(SliceBytes, all.Length - offset));
+                ReadOrTruncated(stream, slice, source, expected);
+                crc = WordsCrc32C.Append(crc, slice);
+                if (BitConverter.IsLittleEndian)
+                {
+                    finite &= TensorPrimitives.IsFiniteAll(MemoryMarshal.Cast<byte, float>(slice));
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            Span<byte> trailer = stackalloc byte[4];
+            ReadOrTruncated(stream, trailer, source, expected);
+            if (available < 0 && stream.ReadByte() >= 0)
+            {
+                throw Corrupt(source, "unexpected bytes after the checksum");
+            }
+
+            crc = WordsCrc32C.Finish(crc);
+            stored = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        }
+        catch
+        {
+            // Let the word decoder finish (its result or error is moot now).
+            try { wordsTask.Wait(CancellationToken.None); } catch (AggregateException) { }
+            throw;
         }
 
-        uint crc = WordsCrc32C.Finish(WordsCrc32C.Append(WordsCrc32C.Append(WordsCrc32C.Seed, head), vectorSpan));
-        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
         if (crc != stored)
         {
+            try { wordsTask.Wait(CancellationToken.None); } catch (AggregateException) { }
             throw Corrupt(source, $"checksum mismatch (stored {stored:x8}, computed {crc:x8}): the file is damaged");
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
+        var (decoded, ranks) = wordsTask.GetAwaiter().GetResult();
         if (!BitConverter.IsLittleEndian)
         {
             Span<uint> raw = MemoryMarshal.Cast<float, uint>(vectors.AsSpan());
             BinaryPrimitives.ReverseEndianness(raw, raw);
+            finite = TensorPrimitives.IsFiniteAll<float>(vectors);
         }
 
-        var words = DecodeWords(head.AsSpan(HeaderSize, (int)wordBytes), count, source);
-        int bad = WordVectors.FindNonFinite(vectors);
-        if (bad >= 0)
+        if (!finite)
         {
-            throw Corrupt(source, $"the vector of '{words[bad / dimension]}' has a NaN or infinite element");
+            int bad = WordVectors.FindNonFinite(vectors);
+            throw Corrupt(source, $"the vector of '{decoded[bad / dimension]}' has a NaN or infinite element");
         }
 
-        return WordVectors.FromValidated(words, vectors, dimension, source);
+        return WordVectors.FromValidated(decoded, vectors, dimension, ranks);
     }
 
     private static string[] DecodeWords(ReadOnlySpan<byte> section, int count, string source)
