@@ -232,7 +232,7 @@ public sealed class OnnxImageEmbedder : IEmbedder<string>, IDisposable
         int len = InputTensorLength, batchSize = BatchSize;
         var channel = Channel.CreateBounded<PreparedBatch>(new BoundedChannelOptions(_options.PrefetchBatches)
         {
-            SingleReader = true,
+            SingleReader = _options.InferenceConcurrency == 1,
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
@@ -282,61 +282,85 @@ public sealed class OnnxImageEmbedder : IEmbedder<string>, IDisposable
         try
         {
             int completed = 0, failed = 0;
-            var outputs = new float[batchSize * Dimension];
-            var slot = new int[batchSize];
-            await foreach (var batch in channel.Reader.ReadAllAsync(token).ConfigureAwait(false))
+            var progressLock = new object();
+
+            async Task ConsumeAsync()
             {
-                // Compact the images that decoded to the front of the buffer and run only those.
-                int m = 0;
-                for (int i = 0; i < batch.Count; i++)
+                var outputs = new float[batchSize * Dimension];
+                var slot = new int[batchSize];
+                await foreach (var batch in channel.Reader.ReadAllAsync(token).ConfigureAwait(false))
                 {
-                    if (batch.Errors[i] is { } error)
+                    // Compact the images that decoded to the front of the buffer and run only those.
+                    int m = 0;
+                    for (int i = 0; i < batch.Count; i++)
                     {
-                        results[batch.Start + i] = new EmbeddingResult(batch.Start + i, null, error);
-                        continue;
-                    }
-
-                    if (m != i)
-                    {
-                        batch.Buffer.AsSpan(i * len, len).CopyTo(batch.Buffer.AsSpan(m * len, len));
-                    }
-
-                    slot[m++] = i;
-                }
-
-                if (m > 0)
-                {
-                    try
-                    {
-                        RunModel(batch.Buffer.AsMemory(0, m * len), m, outputs);
-                        for (int j = 0; j < m; j++)
+                        if (batch.Errors[i] is { } error)
                         {
-                            int index = batch.Start + slot[j];
-                            results[index] = new EmbeddingResult(index, outputs.AsSpan(j * Dimension, Dimension).ToArray(), null);
+                            results[batch.Start + i] = new EmbeddingResult(batch.Start + i, null, error);
+                            continue;
+                        }
+
+                        if (m != i)
+                        {
+                            batch.Buffer.AsSpan(i * len, len).CopyTo(batch.Buffer.AsSpan(m * len, len));
+                        }
+
+                        slot[m++] = i;
+                    }
+
+                    if (m > 0)
+                    {
+                        try
+                        {
+                            RunModel(batch.Buffer.AsMemory(0, m * len), m, outputs);
+                            for (int j = 0; j < m; j++)
+                            {
+                                int index = batch.Start + slot[j];
+                                results[index] = new EmbeddingResult(index, outputs.AsSpan(j * Dimension, Dimension).ToArray(), null);
+                            }
+                        }
+                        catch (OnnxRuntimeException ex)
+                        {
+                            for (int j = 0; j < m; j++)
+                            {
+                                int index = batch.Start + slot[j];
+                                results[index] = new EmbeddingResult(index, null,
+                                    new EmbeddingException($"Inference failed for image '{describe(index)}' (batch of {m}): {ex.Message}", ex));
+                            }
                         }
                     }
-                    catch (OnnxRuntimeException ex)
+
+                    buffers.Add(batch.Buffer);
+                    lock (progressLock)
                     {
-                        for (int j = 0; j < m; j++)
+                        for (int i = 0; i < batch.Count; i++)
                         {
-                            int index = batch.Start + slot[j];
-                            results[index] = new EmbeddingResult(index, null,
-                                new EmbeddingException($"Inference failed for image '{describe(index)}' (batch of {m}): {ex.Message}", ex));
+                            completed++;
+                            if (!results[batch.Start + i].Succeeded)
+                            {
+                                failed++;
+                            }
+
+                            progress?.Report(new EmbeddingProgress(completed, failed, count));
                         }
                     }
                 }
+            }
 
-                buffers.Add(batch.Buffer);
-                for (int i = 0; i < batch.Count; i++)
+            int consumers = Math.Min(_options.InferenceConcurrency, (count + batchSize - 1) / batchSize);
+            if (consumers == 1)
+            {
+                await ConsumeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                var tasks = new Task[consumers];
+                for (int c = 0; c < consumers; c++)
                 {
-                    completed++;
-                    if (!results[batch.Start + i].Succeeded)
-                    {
-                        failed++;
-                    }
-
-                    progress?.Report(new EmbeddingProgress(completed, failed, count));
+                    tasks[c] = Task.Run(ConsumeAsync, token);
                 }
+
+                await Task.WhenAll(tasks).ConfigureAwait(false);
             }
 
             await producer.ConfigureAwait(false);

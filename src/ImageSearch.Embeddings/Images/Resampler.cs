@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using SkiaSharp;
 
@@ -140,78 +141,93 @@ internal static class Resampler
         // Pass 1: every stored row that pass 2 needs, resampled along x to nX samples of 3 channels (over white).
         int rows = alongY.Max - alongY.Min + 1;
         int rowLen = nX * 3;
-        var temp = new float[rows * rowLen];
-        var line = new float[width * 3];
-        for (int r = 0; r < rows; r++)
+        float[] temp = ArrayPool<float>.Shared.Rent(rows * rowLen);
+        float[] line = ArrayPool<float>.Shared.Rent(width * 3);
+        float[] acc = ArrayPool<float>.Shared.Rent(rowLen);
+        try
         {
-            var src = rgba.Slice((alongY.Min + r) * rowBytes, width * 4);
-            for (int x = 0, s = 0; x < width; x++, s += 4)
+            int[] xStart = alongX.Start, xCount = alongX.Count, xOffset = alongX.Offset;
+            float[] xWeights = alongX.Weights;
+            for (int r = 0; r < rows; r++)
             {
-                int whiteUnder = 255 - src[s + 3];
-                line[x * 3] = src[s] + whiteUnder;
-                line[(x * 3) + 1] = src[s + 1] + whiteUnder;
-                line[(x * 3) + 2] = src[s + 2] + whiteUnder;
-            }
-
-            var dst = temp.AsSpan(r * rowLen, rowLen);
-            for (int k = 0; k < nX; k++)
-            {
-                int st = alongX.Start[k], cnt = alongX.Count[k], wo = alongX.Offset[k];
-                float r0 = 0, g0 = 0, b0 = 0;
-                for (int t = 0; t < cnt; t++)
+                var src = rgba.Slice((alongY.Min + r) * rowBytes, width * 4);
+                var lineSpan = line.AsSpan(0, width * 3);
+                for (int x = 0, s = 0, l = 0; x < width; x++, s += 4, l += 3)
                 {
-                    float w = alongX.Weights[wo + t];
-                    int p = (st + t) * 3;
-                    r0 += w * line[p];
-                    g0 += w * line[p + 1];
-                    b0 += w * line[p + 2];
+                    int whiteUnder = 255 - src[s + 3];
+                    lineSpan[l] = src[s] + whiteUnder;
+                    lineSpan[l + 1] = src[s + 1] + whiteUnder;
+                    lineSpan[l + 2] = src[s + 2] + whiteUnder;
                 }
 
-                dst[k * 3] = r0;
-                dst[(k * 3) + 1] = g0;
-                dst[(k * 3) + 2] = b0;
-            }
-        }
-
-        // Pass 2: along y, a weighted sum of whole rows (vectorised), then de-interleave into the model's planes.
-        var acc = new float[rowLen];
-        int plane = outW * outH;
-        for (int j = 0; j < nY; j++)
-        {
-            int st = alongY.Start[j] - alongY.Min, cnt = alongY.Count[j], wo = alongY.Offset[j];
-            TensorPrimitives.Multiply(temp.AsSpan(st * rowLen, rowLen), alongY.Weights[wo], acc);
-            for (int t = 1; t < cnt; t++)
-            {
-                TensorPrimitives.MultiplyAdd(temp.AsSpan((st + t) * rowLen, rowLen), alongY.Weights[wo + t], acc, acc);
-            }
-
-            for (int c = 0; c < 3; c++)
-            {
-                int so = channelOffset[c];
-                float m = mul[c], a = add[c];
-                var outPlane = destination.Slice(c * plane, plane);
-                if (!transpose)
+                var dst = temp.AsSpan(r * rowLen, rowLen);
+                for (int k = 0; k < nX; k++)
                 {
-                    var row = outPlane.Slice(j * outW, outW);
-                    for (int k = 0; k < nX; k++)
+                    int cnt = xCount[k];
+                    var taps = xWeights.AsSpan(xOffset[k], cnt);
+                    var px = lineSpan.Slice(xStart[k] * 3, cnt * 3);
+                    float r0 = 0, g0 = 0, b0 = 0;
+                    for (int t = 0, p = 0; t < taps.Length; t++, p += 3)
                     {
-                        row[k] = (acc[(k * 3) + so] * m) + a;
+                        float w = taps[t];
+                        r0 += w * px[p];
+                        g0 += w * px[p + 1];
+                        b0 += w * px[p + 2];
+                    }
+
+                    dst[k * 3] = r0;
+                    dst[(k * 3) + 1] = g0;
+                    dst[(k * 3) + 2] = b0;
+                }
+            }
+
+            // Pass 2: along y, a weighted sum of whole rows (vectorised), then de-interleave into the model's planes.
+            var accSpan = acc.AsSpan(0, rowLen);
+            int plane = outW * outH;
+            for (int j = 0; j < nY; j++)
+            {
+                int st = alongY.Start[j] - alongY.Min, cnt = alongY.Count[j], wo = alongY.Offset[j];
+                TensorPrimitives.Multiply(temp.AsSpan(st * rowLen, rowLen), alongY.Weights[wo], accSpan);
+                for (int t = 1; t < cnt; t++)
+                {
+                    TensorPrimitives.MultiplyAdd(temp.AsSpan((st + t) * rowLen, rowLen), alongY.Weights[wo + t], accSpan, accSpan);
+                }
+
+                for (int c = 0; c < 3; c++)
+                {
+                    int so = channelOffset[c];
+                    float m = mul[c], a = add[c];
+                    var outPlane = destination.Slice(c * plane, plane);
+                    if (!transpose)
+                    {
+                        var row = outPlane.Slice(j * outW, nX);
+                        for (int k = 0, q = so; k < row.Length; k++, q += 3)
+                        {
+                            row[k] = (accSpan[q] * m) + a;
+                        }
+                    }
+                    else
+                    {
+                        // Sample (k along stored x, j along stored y) is output pixel (X = j, Y = k).
+                        for (int k = 0; k < nX; k++)
+                        {
+                            outPlane[(k * outW) + j] = (accSpan[(k * 3) + so] * m) + a;
+                        }
                     }
                 }
-                else
-                {
-                    // Sample (k along stored x, j along stored y) is output pixel (X = j, Y = k).
-                    for (int k = 0; k < nX; k++)
-                    {
-                        outPlane[(k * outW) + j] = (acc[(k * 3) + so] * m) + a;
-                    }
-                }
             }
         }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(temp);
+            ArrayPool<float>.Shared.Return(line);
+            ArrayPool<float>.Shared.Return(acc);
+        }
 
+        int planes = 3 * outW * outH;
         if (!meanImage.IsEmpty)
         {
-            TensorPrimitives.Subtract(destination[..(3 * plane)], meanImage, destination[..(3 * plane)]);
+            TensorPrimitives.Subtract(destination[..planes], meanImage, destination[..planes]);
         }
     }
 }

@@ -1,5 +1,6 @@
-using System.Numerics.Tensors;
+using ImageSearch.Distances;
 using ImageSearch.Embeddings.Images;
+using ImageSearch.Indexes;
 
 namespace ImageSearch.Embeddings.Tests.Images;
 
@@ -41,39 +42,38 @@ public sealed class PascalEmbeddingsFixture
         return all;
     }
 
-    /// <summary>Mean over all photos of the fraction of its 10 nearest others (cosine) that share its class.</summary>
+    /// <summary>
+    /// Mean over all photos of the fraction of its <paramref name="k"/> nearest other photos (cosine, through the core's
+    /// <see cref="ExactIndex"/>) that share its class.
+    /// </summary>
     public static double TopKSameClassPrecision(float[] vectors, int dim, IReadOnlyList<int> labels, int k = 10)
     {
         int n = labels.Count;
-        var unit = (float[])vectors.Clone();
+        var index = new ExactIndex(dim, DistanceMetric.Cosine);
+        var keys = new long[n];
         for (int i = 0; i < n; i++)
         {
-            var row = unit.AsSpan(i * dim, dim);
-            TensorPrimitives.Divide(row, TensorPrimitives.Norm(row), row);
+            keys[i] = i;
         }
 
+        index.AddRange(keys, vectors);
+        var neighbours = index.SearchBatch(vectors, k + 1);
         double total = 0;
-        var sims = new float[n];
-        var order = new int[n];
         for (int i = 0; i < n; i++)
         {
-            var q = unit.AsSpan(i * dim, dim);
-            for (int j = 0; j < n; j++)
+            int same = 0, taken = 0;
+            foreach (var r in neighbours[i])
             {
-                sims[j] = j == i ? float.NegativeInfinity : TensorPrimitives.Dot(q, unit.AsSpan(j * dim, dim));
-                order[j] = j;
-            }
-
-            Array.Sort(order, (a, b) => sims[b].CompareTo(sims[a]) is var c && c != 0 ? c : a.CompareTo(b));
-            int same = 0;
-            for (int r = 0; r < k; r++)
-            {
-                if (labels[order[r]] == labels[i])
+                if (r.Key == i || taken == k)
                 {
-                    same++;
+                    continue; // the query photo itself does not count
                 }
+
+                taken++;
+                same += labels[(int)r.Key] == labels[i] ? 1 : 0;
             }
 
+            Assert.Equal(k, taken);
             total += (double)same / k;
         }
 
