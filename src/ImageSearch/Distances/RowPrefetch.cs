@@ -13,8 +13,8 @@ internal static class RowPrefetch
     /// <summary>Rows summed together per group in the scans.</summary>
     internal const int GroupRows = 8;
 
-    /// <summary>Groups larger than this stream well enough by hardware prefetch alone.</summary>
-    private const int MaxGroupBytes = 16 * 1024;
+    /// <summary>Groups larger than this stream better by hardware prefetch alone (at d=512 f32, 16 KB groups, prefetching cost 20%).</summary>
+    private const int MaxGroupBytes = 4 * 1024;
 
     /// <summary>True when prefetching a group of <paramref name="groupElements"/> elements is supported and worthwhile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
