@@ -258,7 +258,7 @@ public static class CliApp
         a.RejectUnused();
         WordVectors words = await GloveCache.OpenAsync(cancellationToken: ct);
         var near = words.NearestWords(word.ToLowerInvariant(), k);
-        output.Results($"words nearest to '{word}'", near.Select(n => new ResultRow(n.Rank, n.CosineDistance, Word: n.Word)).ToList());
+        output.Results($"words nearest to '{word}'", near.Select((n, i) => new ResultRow(i + 1, n.CosineDistance, Word: n.Word)).ToList());
         return 0;
     }
 

@@ -15,7 +15,6 @@ namespace ImageSearch.Cli;
 /// </summary>
 internal static class Demo
 {
-    private const string QueryLabel = "sofa";
     private const string WeightClass = "cat";
     private const string NearWord = "cat";
     private static readonly string[] OneWord = ["boat"];
@@ -54,7 +53,7 @@ internal static class Demo
         CliApp.PrintSync(report, engine.Count, output, null);
         c.MarkupLine(Inv($"[grey]index ready in {sw.Elapsed.TotalSeconds:F1} s ({report.Added + report.Updated} photos embedded, {report.Unchanged} unchanged, {report.Failures.Count} failed)[/]"));
 
-        // 1 and 2: a sofa photo whose captions mention a cat, plain and weighted toward the 'cat' class.
+        // 1 and 2: a photo filed under another class whose captions mention a cat, plain and weighted toward 'cat'.
         var (query, why) = await PickQueryAsync(engine, data, k, ct);
         Step(c, 1, $"look-alikes of {Output.Short(query)}", why);
         var plain = await engine.SimilarAsync(query, k, default, ct);
@@ -70,7 +69,7 @@ internal static class Demo
         Step(c, 3, $"words nearest to '{NearWord}'", "GloVe 6B 100-d, cosine, exact search over 341,479 words");
         WordVectors words = await engine.GetWordsAsync();
         var near = words.NearestWords(NearWord, k + 3);
-        output.Results($"words nearest to '{NearWord}'", near.Select(n => new ResultRow(n.Rank, n.CosineDistance, Word: n.Word)).ToList());
+        output.Results($"words nearest to '{NearWord}'", near.Select((n, i) => new ResultRow(i + 1, n.CosineDistance, Word: n.Word)).ToList());
 
         // DeViSE head (trained once, stored with the index).
         if (!engine.HasDevise)
@@ -127,22 +126,21 @@ internal static class Demo
         return PascalDataset.TryFind(out string? shared) ? shared : null;
     }
 
-    // Among the sofa photos whose captions mention a cat, the one where weighting toward 'cat' changes the top k most
-    // (the demo says so); without captions, the first photo.
+    // Among the photos filed under another class whose captions mention a cat (a bottle or a dog photo with a cat in
+    // it), the one where weighting toward 'cat' changes the top k most (the demo says so); without captions, the first photo.
     private static async Task<(string Path, string Why)> PickQueryAsync(ImageSearchEngine engine, string data, int k, CancellationToken ct)
     {
-        string sentences = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(data))!, "sentence", QueryLabel);
+        string sentences = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(data))!, "sentence");
         var candidates = engine.Photos.Values
-            .Where(p => p.Label == QueryLabel)
+            .Where(p => p.Label != WeightClass && Mentions(Path.Combine(sentences, p.Label, Path.GetFileNameWithoutExtension(p.Path) + ".txt"), WeightClass))
             .Select(p => p.Path)
             .Order(StringComparer.Ordinal)
-            .Where(p => Mentions(Path.Combine(sentences, Path.GetFileNameWithoutExtension(p) + ".txt"), WeightClass))
-            .Take(12)
+            .Take(20)
             .ToList();
         if (candidates.Count == 0)
         {
             string first = engine.Photos.Values.Select(p => p.Path).Order(StringComparer.Ordinal).First();
-            return (first, "the first photo (no captions found to pick a sofa-with-cat photo)");
+            return (first, "the first photo (no captions found to pick a photo with a cat filed under another class)");
         }
 
         ClassChoice cat = await engine.FindClassAsync(WeightClass, ct);
@@ -157,7 +155,7 @@ internal static class Demo
             }
         }
 
-        return (best, $"a '{QueryLabel}' photo whose captions mention a {WeightClass}: of the {candidates.Count} such photos checked, the one where weighting changes the top {k} most");
+        return (best, $"a photo filed under another class whose captions mention a {WeightClass}: of the {candidates.Count} such photos, the one where weighting changes the top {k} most");
     }
 
     private static bool Mentions(string captionFile, string word)
