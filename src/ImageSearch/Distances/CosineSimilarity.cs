@@ -14,7 +14,8 @@ public static partial class DistanceKernels
     /// <returns>
     /// The similarity in [-1, 1] (up to rounding). NaN when either vector is all zeros or empty (0 / 0), and NaN if any
     /// element is NaN (NaN in, NaN out). The squared norms are accumulated in f32 (elements beyond about 1e19 in
-    /// magnitude overflow them); their product, square root and the division are done in double precision.
+    /// magnitude overflow them); the result is <c>dot / (sqrt(|x|^2) * sqrt(|y|^2))</c>, so the product of the norms
+    /// does not overflow.
     /// </returns>
     /// <exception cref="ArgumentException"><paramref name="y"/> and <paramref name="x"/> have different lengths.</exception>
     public static float CosineSimilarity(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
@@ -62,9 +63,9 @@ public static partial class DistanceKernels
 
 internal static partial class ScalarKernels
 {
-    /// <summary>dot / sqrt(xx * yy) in double: no overflow for large norms; 0 / 0 gives NaN for zero vectors.</summary>
+    /// <summary>dot / (|x| * |y|): two square roots rather than sqrt(xx * yy), so the product cannot overflow; 0 / 0 gives NaN for zero vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static float FinishCosine(float dot, float xx, float yy) => (float)(dot / Math.Sqrt((double)xx * yy));
+    internal static float FinishCosine(float dot, float xx, float yy) => dot / (MathF.Sqrt(xx) * MathF.Sqrt(yy));
 
     internal static float CosineSimilarity<T>(ReadOnlySpan<float> x, ReadOnlySpan<T> y)
         where T : unmanaged
@@ -148,7 +149,9 @@ internal static partial class Vector256Kernels
             yy1 = Vector256.FusedMultiplyAdd(y1, y1, yy1);
         }
 
-        return ScalarKernels.FinishCosine(Vector256.Sum(dot0 + dot1), Vector256.Sum(xx0 + xx1), Vector256.Sum(yy0 + yy1));
+        // One transposing reduction for the three sums instead of three horizontal sums.
+        Vector128<float> sums = Sum4(dot0 + dot1, xx0 + xx1, yy0 + yy1, Vector256<float>.Zero);
+        return ScalarKernels.FinishCosine(sums.GetElement(0), sums.GetElement(1), sums.GetElement(2));
     }
 }
 
@@ -206,6 +209,8 @@ internal static partial class Vector512Kernels
             yy1 = Vector512.FusedMultiplyAdd(y1, y1, yy1);
         }
 
-        return ScalarKernels.FinishCosine(Vector512.Sum(dot0 + dot1), Vector512.Sum(xx0 + xx1), Vector512.Sum(yy0 + yy1));
+        // One transposing reduction for the three sums instead of three horizontal sums.
+        Vector128<float> sums = Sum4(dot0 + dot1, xx0 + xx1, yy0 + yy1, Vector512<float>.Zero);
+        return ScalarKernels.FinishCosine(sums.GetElement(0), sums.GetElement(1), sums.GetElement(2));
     }
 }
