@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
+using ImageSearch.Distances;
 using ImageSearch.Embeddings.Devise;
 using ImageSearch.Embeddings.Engine;
 using ImageSearch.Embeddings.Words;
+using ImageSearch.Indexes.Hnsw;
 using ImageSearch.Queries;
 using Spectre.Console;
 
@@ -16,8 +18,9 @@ public static class CliApp
         imagesearch: semantic search over a folder of photos
 
         usage:
-          imagesearch index <folder> --out <dir> [--model resnet18|mobilenetv2|<file.onnx>]
-                                       index every image below <folder> (label = parent folder); re-running updates incrementally
+          imagesearch index <folder> --out <dir> [--model resnet18|mobilenetv2|<file.onnx>] [--hnsw] [--quiet]
+                                       index every image below <folder> (label = parent folder); re-running updates
+                                       incrementally; --hnsw makes a new index approximate (HNSW) instead of exact
           imagesearch similar <image> --index <dir> [-k 10] [--class <name or index>]
                                        look-alike photos, optionally class-weighted (ImageNet classes for mobilenetv2,
                                        the index's folder labels otherwise)
@@ -216,14 +219,23 @@ public static class CliApp
         string outDir = a.Required("out");
         var model = ImageModelSpec.Parse(a.Option("model") ?? "resnet18");
         bool quiet = a.Flag("quiet");
+        bool hnsw = a.Flag("hnsw");
         a.RejectUnused();
         if (!Directory.Exists(folder))
         {
             throw new DirectoryNotFoundException($"Photo folder '{folder}' does not exist.");
         }
 
-        await using var engine = await ImageSearchEngine.OpenOrCreateAsync(outDir, model, cancellationToken: ct);
+        // --hnsw applies when the index is created; an existing index keeps its saved type.
+        var options = new ImageSearchEngineOptions { IndexFactory = hnsw ? d => new HnswIndex(d, DistanceMetric.Cosine) : null };
+        await using var engine = await ImageSearchEngine.OpenOrCreateAsync(outDir, model, options, ct);
         var report = quiet ? await engine.SyncFolderAsync(folder, null, ct) : await SyncWithProgressAsync(engine, folder, err, ct);
+        if (!model.HasImageNetHead && engine.Labels.Count >= 2)
+        {
+            // Trains (or reuses) the folder-label classifier now, so `similar --class` does not have to.
+            await engine.GetClassWeightsAsync(ct);
+        }
+
         await engine.SaveAsync(outDir, ct);
         PrintSync(report, engine.Count, output, stderr);
         return report.Failures.Count > 0 && engine.Count == 0 ? 1 : 0;

@@ -45,10 +45,8 @@ internal static class Demo
         await using var engine = await ImageSearchEngine.OpenOrCreateAsync(work, ImageModelSpec.ResNet18, cancellationToken: ct);
         var sw = Stopwatch.StartNew();
         var report = await CliApp.SyncWithProgressAsync(engine, data, err, ct);
-        if (report.Changed || !ImageSearchEngine.Exists(work))
-        {
-            await engine.SaveAsync(work, ct);
-        }
+        await engine.GetClassWeightsAsync(ct); // the folder-label classifier: trained once, then saved with the index
+        await engine.SaveAsync(work, ct);
 
         CliApp.PrintSync(report, engine.Count, output, null);
         c.MarkupLine(Inv($"[grey]index ready in {sw.Elapsed.TotalSeconds:F1} s ({report.Added + report.Updated} photos embedded, {report.Unchanged} unchanged, {report.Failures.Count} failed)[/]"));

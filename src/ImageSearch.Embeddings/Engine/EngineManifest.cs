@@ -13,6 +13,7 @@ internal sealed record EngineManifest
     public const string CatalogFileName = "photos.catalog";
     public const string DeviseHeadFileName = "devise.head";
     public const string DeviseIndexFileName = "devise.isindex";
+    public const string ClassesFileName = "classes.json";
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -34,6 +35,7 @@ internal sealed record EngineManifest
     public required string Catalog { get; init; }
     public required int Count { get; init; }
     public DeviseManifest? Devise { get; init; }
+    public string? Classes { get; init; }
     public DateTime SavedUtc { get; init; } = DateTime.UtcNow;
 
     public sealed record DeviseManifest(string Head, string Index, string Words, int WordDimension, IReadOnlyDictionary<string, string[]> Labels);

@@ -24,8 +24,9 @@ namespace ImageSearch.Embeddings.Engine;
 /// <see cref="SyncFolderAsync"/>, <see cref="TrainDeviseAsync"/> and <see cref="SaveAsync(string, CancellationToken)"/>
 /// are serialised by an internal lock (one runs at a time).</para>
 /// <para>Folder layout: <c>manifest.json</c> (format and versions, model id and dimension, written last),
-/// <c>photos.isindex</c> (the core index format), <c>photos.catalog</c> (payloads, SHA-256 checked) and, after DeViSE
-/// training, <c>devise.head</c> and <c>devise.isindex</c>. Every file is written atomically.</para>
+/// <c>photos.isindex</c> (the core index format), <c>photos.catalog</c> (payloads, SHA-256 checked), optionally
+/// <c>classes.json</c> (the folder-label classifier, SHA-256 checked) and, after DeViSE training, <c>devise.head</c> and
+/// <c>devise.isindex</c>. Every file is written atomically.</para>
 /// </remarks>
 public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
 {
@@ -486,8 +487,17 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
                 await devise.Index.SaveAsync(Path.Combine(full, EngineManifest.DeviseIndexFileName), cancellationToken).ConfigureAwait(false);
             }
 
+            // The folder-label classifier is kept only when it was trained on exactly these photos.
+            bool saveClasses = _folderClasses is { } fc && ReferenceEquals(fc.Item1, cat);
+            if (saveClasses)
+            {
+                ClassWeights classes = _folderClasses!.Item2;
+                await IndexFile.SaveAtomicAsync(Path.Combine(full, EngineManifest.ClassesFileName), s => ClassWeightsFile.Write(s, classes), cancellationToken).ConfigureAwait(false);
+            }
+
             var manifest = new EngineManifest
             {
+                Classes = saveClasses ? EngineManifest.ClassesFileName : null,
                 ModelId = ModelId,
                 ModelSource = _model?.Source ?? ModelId,
                 Dimension = Dimension,
@@ -551,7 +561,8 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
     /// <summary>
     /// The classifier behind class-weighted search: MobileNetV2's 1000-class ImageNet head for the <c>mobilenetv2</c>
     /// model, otherwise a logistic regression trained (on first use, then kept until the photos change) on the index's
-    /// vectors and folder labels.
+    /// vectors and folder labels. That classifier is saved with the engine and reloaded by open while the photos are
+    /// unchanged.
     /// </summary>
     /// <param name="cancellationToken">Cancels before training.</param>
     /// <returns>The class weights.</returns>
@@ -839,7 +850,13 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
             devise = new DeviseState(head, deviseIndex, dm.Labels);
         }
 
-        return new ImageSearchEngine(embedder, owns, modelId, model, index, new Catalog(photos.ToImmutable(), doc.NextKey), devise, options, full);
+        var catalog = new Catalog(photos.ToImmutable(), doc.NextKey);
+        ClassWeights? folderClasses = manifest.Classes is null ? null
+            : await Task.Run(() => ClassWeightsFile.Read(Path.Combine(full, manifest.Classes), manifest.Dimension), cancellationToken).ConfigureAwait(false);
+        return new ImageSearchEngine(embedder, owns, modelId, model, index, catalog, devise, options, full)
+        {
+            _folderClasses = folderClasses is null ? null : Tuple.Create(catalog, folderClasses),
+        };
     }
 
     private static IReadOnlyList<SearchHit<PhotoInfo>> Joined(IReadOnlyList<SearchHit<PhotoInfo?>> hits)

@@ -48,6 +48,38 @@ public sealed class EnginePersistenceTests
     }
 
     [Fact]
+    public async Task FolderClassifier_IsSavedWithTheEngine_AndDroppedWhenPhotosChange()
+    {
+        using var tmp = new TempFolder();
+        tmp.Write("p/cat/a.jpg", "v:1,0.1,0,0");
+        tmp.Write("p/cat/b.jpg", "v:0.9,0,0.2,0");
+        tmp.Write("p/dog/c.jpg", "v:0,1,0.1,0");
+        tmp.Write("p/dog/d.jpg", "v:0.1,1,0,0.1");
+        var fake = new FakeImageEmbedder();
+        string dir = tmp.Path("index");
+        ClassChoice before;
+        using (var engine = ImageSearchEngine.Create(fake, "fake-4"))
+        {
+            await engine.SyncFolderAsync(tmp.Path("p"));
+            before = await engine.FindClassAsync("dog");
+            await engine.SaveAsync(dir);
+        }
+
+        Assert.True(File.Exists(Path.Combine(dir, "classes.json")));
+        using var reopened = await ImageSearchEngine.OpenAsync(dir, fake, "fake-4");
+        ClassChoice after = await reopened.FindClassAsync("dog");
+        Assert.Equal(before.Weights.ToArray(), after.Weights.ToArray());
+
+        // New photos make the saved classifier stale: the next save leaves it out of the manifest.
+        tmp.Write("p/bird/e.jpg", "v:0,0,1,1");
+        await reopened.SyncFolderAsync(tmp.Path("p"));
+        await reopened.SaveAsync(dir);
+        using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "manifest.json")));
+        Assert.False(manifest.RootElement.TryGetProperty("classes", out _));
+        Assert.Equal("bird", (await reopened.FindClassAsync("bird")).Name);
+    }
+
+    [Fact]
     public async Task Open_WithAnotherModel_ThrowsAClearError()
     {
         using var tmp = new TempFolder();
