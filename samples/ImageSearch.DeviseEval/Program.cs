@@ -1,6 +1,6 @@
 // DeViSE evaluation on Pascal Sentences (docs/evaluation.md).
 //   dotnet run -c Release --project samples/ImageSearch.DeviseEval [-- options]
-// Options: --epochs N --lr X --wd X --batch N --hidden N --dropout X --optimizer sgd|adam --schedule onecycle|cosine|constant
+// Options: --mixup ALPHA --standardize --epochs N --lr X --wd X --batch N --hidden N --dropout X --optimizer sgd|adam --schedule onecycle|cosine|constant
 //          --patience N --seed N --split-seed N --threads N --markdown FILE
 //          --tune [--grid-lr a,b --grid-wd a,b --grid-epochs a,b --grid-dropout a,b --folds N]
 //                 grid search printing only scores on validation folds of the training part (never held-out ones)
@@ -13,6 +13,7 @@ var opt = new DeviseEvaluationOptions();
 var t = opt.Training;
 string? markdown = null;
 bool tune = false, diagnose = false;
+string? featureNorm = null;
 string? gridLr = null, gridWd = null, gridEpochs = null, gridDropout = null;
 int folds = 3;
 for (int i = 0; i < args.Length; i++)
@@ -30,6 +31,8 @@ for (int i = 0; i < args.Length; i++)
         case "--dropout": t = t with { DropoutRate = F() }; break;
         case "--patience": t = t with { Patience = I() }; break;
         case "--seed": t = t with { Seed = I() }; break;
+        case "--mixup": t = t with { MixupAlpha = F() }; break;
+        case "--standardize": t = t with { StandardizeInputs = true }; break;
         case "--threads": t = t with { MaxDegreeOfParallelism = I() }; break;
         case "--optimizer": t = t with { Optimizer = Next() == "adam" ? DeviseOptimizer.Adam : DeviseOptimizer.SgdNesterov }; break;
         case "--schedule":
@@ -38,6 +41,7 @@ for (int i = 0; i < args.Length; i++)
         case "--split-seed": opt = opt with { SplitSeed = I() }; break;
         case "--markdown": markdown = Next(); break;
         case "--tune": tune = true; break;
+        case "--feature-norm": featureNorm = Next(); break;
         case "--diagnose": diagnose = true; break;
         case "--grid-lr": gridLr = Next(); break;
         case "--grid-wd": gridWd = Next(); break;
@@ -64,6 +68,7 @@ if (tune)
 {
     // Hyperparameter search on validation folds carved from the training part only: held-out numbers are never printed.
     var data = await DeviseEvaluation.LoadPascalAsync(Console.Out);
+    if (featureNorm is not null) data = data with { Features = Normalize(data.Features, data.FeatureDimension, featureNorm) };
     float[] lrs = Parse(gridLr, opt.Training.LearningRate), wds = Parse(gridWd, opt.Training.WeightDecay);
     float[] eps = Parse(gridEpochs, opt.Training.Epochs), drops = Parse(gridDropout, opt.Training.DropoutRate);
     foreach (float lr in lrs) foreach (float wd in wds) foreach (float ep in eps) foreach (float dr in drops)
@@ -89,3 +94,17 @@ return 0;
 
 static float[] Parse(string? list, float fallback)
     => list is null ? [fallback] : list.Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+
+// Experiment only (tuning): per-photo feature normalisation before the head.
+static float[] Normalize(float[] f, int d, string mode)
+{
+    var r = (float[])f.Clone();
+    for (int i = 0; i < r.Length; i += d)
+    {
+        var row = r.AsSpan(i, d);
+        if (mode == "sqrt-l2") for (int j = 0; j < d; j++) row[j] = MathF.Sqrt(MathF.Max(row[j], 0f));
+        float n = System.Numerics.Tensors.TensorPrimitives.Norm(row);
+        if (n > 0) System.Numerics.Tensors.TensorPrimitives.Divide(row, n, row);
+    }
+    return r;
+}

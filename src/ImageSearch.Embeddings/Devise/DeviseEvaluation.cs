@@ -355,6 +355,29 @@ public static class DeviseEvaluation
         float[] T(int i) => mapped[data.Labels[i]].Vector;
         var head = new DeviseTrainer(options.Training).Train(Rows(train, F, d), Rows(train, T, wd), Rows(val, F, d), Rows(val, T, wd), d, wd).Head;
         var tagger = new DeviseTagger(data.Words, options.TagVocabulary);
+        var classTagger = new DeviseTagger(data.Words, mapped.SelectMany(m => m.Words));
+        int nearestClass = 0;
+        foreach (int i in val)
+            if (mapped[data.Labels[i]].Words.Contains(classTagger.Tag(head.Embed(F(i)), 1).Tags[0].Word)) nearestClass++;
+        yield return $"validation photos whose nearest class word is their own: {nearestClass} of {val.Length}";
+        // Reference points without DeViSE: nearest class centroid and 10-NN vote on L2-normalised ResNet features.
+        float[] Unit(int i) { var f = F(i); DeviseHead.Normalize(f); return f; }
+        int classes = data.ClassNames.Count;
+        var centroids = new float[classes * d];
+        foreach (int i in train) System.Numerics.Tensors.TensorPrimitives.Add(centroids.AsSpan(data.Labels[i] * d, d), Unit(i), centroids.AsSpan(data.Labels[i] * d, d));
+        int centroidHits = 0, knnHits = 0;
+        foreach (int i in val)
+        {
+            float[] u = Unit(i);
+            int best = 0;
+            for (int c = 1; c < classes; c++)
+                if (System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(u, centroids.AsSpan(c * d, d)) > System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(u, centroids.AsSpan(best * d, d))) best = c;
+            if (best == data.Labels[i]) centroidHits++;
+            var votes = new int[classes];
+            foreach (int j in train.OrderByDescending(j => System.Numerics.Tensors.TensorPrimitives.Dot(u, Unit(j))).Take(10)) votes[data.Labels[j]]++;
+            if (Array.IndexOf(votes, votes.Max()) == data.Labels[i]) knnHits++;
+        }
+        yield return $"without DeViSE (validation): nearest class centroid {centroidHits} of {val.Length}, 10-NN vote {knnHits} of {val.Length}";
         foreach (int i in val)
         {
             var tags = tagger.Tag(head.Embed(F(i)), 8);

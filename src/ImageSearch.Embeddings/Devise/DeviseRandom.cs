@@ -52,6 +52,32 @@ internal sealed class DeviseRandom
         return (float)(r * Math.Cos(2 * Math.PI * u2));
     }
 
+    /// <summary>Gamma(shape, 1) by Marsaglia and Tsang (shape below 1 boosted by U^(1/shape)).</summary>
+    public double NextGamma(double shape)
+    {
+        if (shape < 1)
+        {
+            double u = (NextULong() >> 11) * (1.0 / 9007199254740992.0);
+            return NextGamma(shape + 1) * Math.Pow(Math.Max(u, 1e-300), 1 / shape);
+        }
+        double d = shape - 1.0 / 3, c = 1 / Math.Sqrt(9 * d);
+        while (true)
+        {
+            double x = NextGaussian(), v = 1 + c * x;
+            if (v <= 0) continue;
+            v = v * v * v;
+            double u = (NextULong() >> 11) * (1.0 / 9007199254740992.0);
+            if (u < 1 - 0.0331 * x * x * x * x || Math.Log(Math.Max(u, 1e-300)) < 0.5 * x * x + d * (1 - v + Math.Log(v))) return d * v;
+        }
+    }
+
+    /// <summary>Beta(a, a) from two gamma draws.</summary>
+    public float NextBeta(double a)
+    {
+        double x = NextGamma(a), y = NextGamma(a);
+        return (float)(x / (x + y));
+    }
+
     /// <summary>Fisher-Yates shuffle in place.</summary>
     public void Shuffle(Span<int> items)
     {

@@ -102,6 +102,8 @@ public sealed class DeviseTrainer
         var xb = new float[batch * featureDimension];
         var tb = new float[batch * targetDimension];
         var grad = new float[batch * targetDimension];
+        float[] mixX = o.MixupAlpha > 0f ? new float[batch * featureDimension] : [];
+        float[] mixT = o.MixupAlpha > 0f ? new float[batch * targetDimension] : [];
         var valOut = new float[Math.Max(nVal, 1) * targetDimension];
 
         var epochs = new List<DeviseEpoch>(o.Epochs);
@@ -127,6 +129,7 @@ public sealed class DeviseTrainer
                     features.Slice(row * featureDimension, featureDimension).CopyTo(xb.AsSpan(r * featureDimension));
                     targets.Slice(row * targetDimension, targetDimension).CopyTo(tb.AsSpan(r * targetDimension));
                 }
+                if (o.MixupAlpha > 0f) Mixup(xb, tb, m, featureDimension, targetDimension, o.MixupAlpha, rng, mixX, mixT);
                 ReadOnlySpan<float> x = xb.AsSpan(0, m * featureDimension);
                 ReadOnlySpan<float> outp = net.ForwardTrain(x, m, rng);
                 Span<float> g = grad.AsSpan(0, m * targetDimension);
@@ -196,6 +199,22 @@ public sealed class DeviseTrainer
             if (!nonZero) throw new ArgumentException($"Row {r} has a zero target vector (no direction for the cosine loss).", tName);
         }
         return n;
+    }
+
+    // Row r is blended with row m-1-r of the (shuffled) batch; the partner's original values come from a copy.
+    private static void Mixup(float[] xb, float[] tb, int m, int fd, int td, float alpha, DeviseRandom rng, float[] mixX, float[] mixT)
+    {
+        xb.AsSpan(0, m * fd).CopyTo(mixX);
+        tb.AsSpan(0, m * td).CopyTo(mixT);
+        for (int r = 0; r < m; r++)
+        {
+            int q = m - 1 - r;
+            float l = rng.NextBeta(alpha);
+            Span<float> x = xb.AsSpan(r * fd, fd);
+            System.Numerics.Tensors.TensorPrimitives.Lerp(mixX.AsSpan(q * fd, fd), mixX.AsSpan(r * fd, fd), l, x);
+            Span<float> t = tb.AsSpan(r * td, td);
+            System.Numerics.Tensors.TensorPrimitives.Lerp(mixT.AsSpan(q * td, td), mixT.AsSpan(r * td, td), l, t);
+        }
     }
 
     // Per-feature mean and 1/std over the rows (std 0 -> 1: a constant feature is only centred).

@@ -85,6 +85,13 @@ public sealed record DeviseTrainingOptions
     /// </summary>
     public bool StandardizeInputs { get; init; }
 
+    /// <summary>
+    /// Mixup strength: when positive, each training row is blended with another row of its mini-batch,
+    /// <c>x = l*x_i + (1-l)*x_j</c> and likewise the targets, with <c>l ~ Beta(alpha, alpha)</c> (a regulariser for
+    /// small data sets). 0 (the default) turns it off.
+    /// </summary>
+    public float MixupAlpha { get; init; }
+
     /// <summary>Momentum of the batch-norm running statistics.</summary>
     public float BatchNormMomentum { get; init; } = 0.1f;
 
@@ -121,6 +128,7 @@ public sealed record DeviseTrainingOptions
         Range(Epochs > 0, nameof(Epochs), Epochs, "Must be positive.");
         Range(WarmupFraction >= 0f && WarmupFraction < 1f, nameof(WarmupFraction), WarmupFraction, "Must be in [0, 1).");
         Range(ValidationFraction >= 0f && ValidationFraction < 1f, nameof(ValidationFraction), ValidationFraction, "Must be in [0, 1).");
+        Range(MixupAlpha >= 0f && float.IsFinite(MixupAlpha), nameof(MixupAlpha), MixupAlpha, "Must be non-negative and finite.");
         Range(Patience >= 0, nameof(Patience), Patience, "Must be non-negative.");
         Range(BatchNormMomentum > 0f && BatchNormMomentum <= 1f, nameof(BatchNormMomentum), BatchNormMomentum, "Must be in (0, 1].");
         Range(BatchNormEpsilon > 0f, nameof(BatchNormEpsilon), BatchNormEpsilon, "Must be positive.");

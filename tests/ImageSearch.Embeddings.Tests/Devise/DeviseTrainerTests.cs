@@ -35,6 +35,34 @@ public class DeviseTrainerTests
     }
 
     [Fact]
+    public void Mixup_training_still_learns()
+    {
+        var data = new SyntheticData(6, 30, 16, 8, seed: 2);
+        var o = Small with { MixupAlpha = 0.4f, Epochs = 40 };
+        var result = new DeviseTrainer(o).Train(data.Features, data.Targets, data.FeatureDim, data.TargetDim);
+        double acc = data.NearestClassAccuracy(result.Head);
+        Assert.True(acc >= 0.9, $"training accuracy {acc}");
+    }
+
+    [Fact]
+    public void Beta_draws_have_the_right_mean_and_shape()
+    {
+        var r = new DeviseRandom(11);
+        double sum = 0;
+        int extreme = 0;
+        const int N = 20000;
+        for (int i = 0; i < N; i++)
+        {
+            float b = r.NextBeta(0.2);
+            Assert.InRange(b, 0f, 1f);
+            sum += b;
+            if (b < 0.1f || b > 0.9f) extreme++;
+        }
+        Assert.InRange(sum / N, 0.48, 0.52);          // Beta(a, a) has mean 1/2
+        Assert.InRange(extreme / (double)N, 0.6, 0.8); // Beta(0.2, 0.2) puts about 70% of its mass below 0.1 or above 0.9
+    }
+
+    [Fact]
     public void Same_seed_gives_bit_identical_weights_for_any_thread_count()
     {
         var data = new SyntheticData(5, 30, 20, 6, seed: 3);
