@@ -95,16 +95,28 @@ internal static partial class Vector256Kernels
             a3 = Vector256.FusedMultiplyAdd(Load(ref xr, i + (3 * Count)), Load(ref yr, i + (3 * Count)), a3);
         }
 
-        for (; i + Count <= length; i += Count)
+        // At most three full vectors and a partial one remain: each goes to its own accumulator so they do not wait on each other.
+        if (i + Count <= length)
         {
             a0 = Vector256.FusedMultiplyAdd(Load(ref xr, i), Load(ref yr, i), a0);
+            i += Count;
+            if (i + Count <= length)
+            {
+                a1 = Vector256.FusedMultiplyAdd(Load(ref xr, i), Load(ref yr, i), a1);
+                i += Count;
+                if (i + Count <= length)
+                {
+                    a2 = Vector256.FusedMultiplyAdd(Load(ref xr, i), Load(ref yr, i), a2);
+                    i += Count;
+                }
+            }
         }
 
         if (i != length)
         {
             nuint last = length - Count;
             Vector256<float> mask = TailMask((int)(length - i));
-            a1 = Vector256.FusedMultiplyAdd(Load(ref xr, last) & mask, Load(ref yr, last) & mask, a1);
+            a3 = Vector256.FusedMultiplyAdd(Load(ref xr, last) & mask, Load(ref yr, last) & mask, a3);
         }
 
         return Vector256.Sum((a0 + a1) + (a2 + a3));
@@ -134,16 +146,28 @@ internal static partial class Vector512Kernels
             a3 = Vector512.FusedMultiplyAdd(Load(ref xr, i + (3 * Count)), Load(ref yr, i + (3 * Count)), a3);
         }
 
-        for (; i + Count <= length; i += Count)
+        // At most three full vectors and a partial one remain: each goes to its own accumulator so they do not wait on each other.
+        if (i + Count <= length)
         {
             a0 = Vector512.FusedMultiplyAdd(Load(ref xr, i), Load(ref yr, i), a0);
+            i += Count;
+            if (i + Count <= length)
+            {
+                a1 = Vector512.FusedMultiplyAdd(Load(ref xr, i), Load(ref yr, i), a1);
+                i += Count;
+                if (i + Count <= length)
+                {
+                    a2 = Vector512.FusedMultiplyAdd(Load(ref xr, i), Load(ref yr, i), a2);
+                    i += Count;
+                }
+            }
         }
 
         if (i != length)
         {
             nuint last = length - Count;
             Vector512<float> mask = TailMask((int)(length - i));
-            a1 = Vector512.FusedMultiplyAdd(Load(ref xr, last) & mask, Load(ref yr, last) & mask, a1);
+            a3 = Vector512.FusedMultiplyAdd(Load(ref xr, last) & mask, Load(ref yr, last) & mask, a3);
         }
 
         return Vector512.Sum((a0 + a1) + (a2 + a3));

@@ -113,17 +113,31 @@ internal static partial class Vector256Kernels
             a3 = Vector256.FusedMultiplyAdd(d3, d3, a3);
         }
 
-        for (; i + Count <= length; i += Count)
+        // At most three full vectors and a partial one remain: each goes to its own accumulator so they do not wait on each other.
+        if (i + Count <= length)
         {
-            Vector256<float> d = Load(ref xr, i) - Load(ref yr, i);
-            a0 = Vector256.FusedMultiplyAdd(d, d, a0);
+            Vector256<float> d0 = Load(ref xr, i) - Load(ref yr, i);
+            a0 = Vector256.FusedMultiplyAdd(d0, d0, a0);
+            i += Count;
+            if (i + Count <= length)
+            {
+                Vector256<float> d1 = Load(ref xr, i) - Load(ref yr, i);
+                a1 = Vector256.FusedMultiplyAdd(d1, d1, a1);
+                i += Count;
+                if (i + Count <= length)
+                {
+                    Vector256<float> d2 = Load(ref xr, i) - Load(ref yr, i);
+                    a2 = Vector256.FusedMultiplyAdd(d2, d2, a2);
+                    i += Count;
+                }
+            }
         }
 
         if (i != length)
         {
             nuint last = length - Count;
             Vector256<float> d = (Load(ref xr, last) - Load(ref yr, last)) & TailMask((int)(length - i));
-            a1 = Vector256.FusedMultiplyAdd(d, d, a1);
+            a3 = Vector256.FusedMultiplyAdd(d, d, a3);
         }
 
         return Vector256.Sum((a0 + a1) + (a2 + a3));
@@ -163,17 +177,31 @@ internal static partial class Vector512Kernels
             a3 = Vector512.FusedMultiplyAdd(d3, d3, a3);
         }
 
-        for (; i + Count <= length; i += Count)
+        // At most three full vectors and a partial one remain: each goes to its own accumulator so they do not wait on each other.
+        if (i + Count <= length)
         {
-            Vector512<float> d = Load(ref xr, i) - Load(ref yr, i);
-            a0 = Vector512.FusedMultiplyAdd(d, d, a0);
+            Vector512<float> d0 = Load(ref xr, i) - Load(ref yr, i);
+            a0 = Vector512.FusedMultiplyAdd(d0, d0, a0);
+            i += Count;
+            if (i + Count <= length)
+            {
+                Vector512<float> d1 = Load(ref xr, i) - Load(ref yr, i);
+                a1 = Vector512.FusedMultiplyAdd(d1, d1, a1);
+                i += Count;
+                if (i + Count <= length)
+                {
+                    Vector512<float> d2 = Load(ref xr, i) - Load(ref yr, i);
+                    a2 = Vector512.FusedMultiplyAdd(d2, d2, a2);
+                    i += Count;
+                }
+            }
         }
 
         if (i != length)
         {
             nuint last = length - Count;
             Vector512<float> d = (Load(ref xr, last) - Load(ref yr, last)) & TailMask((int)(length - i));
-            a1 = Vector512.FusedMultiplyAdd(d, d, a1);
+            a3 = Vector512.FusedMultiplyAdd(d, d, a3);
         }
 
         return Vector512.Sum((a0 + a1) + (a2 + a3));
