@@ -42,7 +42,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
     private readonly Lazy<Task<ExactIndex>> _tagIndex;
     private volatile Catalog _catalog;
     private volatile DeviseState? _devise;
-    private volatile Tuple<Catalog, ClassWeights>? _folderClasses;
+    private volatile Tuple<long, ClassWeights>? _folderClasses; // (catalog version it was trained on, classifier)
     private ClassWeights? _imageNetClasses;
     private volatile bool _disposed;
 
@@ -450,7 +450,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
                 builder[key] = info;
             }
 
-            _catalog = new Catalog(builder.ToImmutable(), nextKey);
+            _catalog = new Catalog(builder.ToImmutable(), nextKey, newKeys.Count + dropKeys.Count > 0 ? cat.Version + 1 : cat.Version);
             progress?.Report(new SyncProgress(SyncStage.Updating, 1, 1, failures.Count));
             int removed = dropKeys.Count - updated;
             return new SyncReport(root, added, updated, removed, unchanged, failures);
@@ -488,7 +488,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
             }
 
             // The folder-label classifier is kept only when it was trained on exactly these photos.
-            bool saveClasses = _folderClasses is { } fc && ReferenceEquals(fc.Item1, cat);
+            bool saveClasses = _folderClasses is { } fc && fc.Item1 == cat.Version;
             if (saveClasses)
             {
                 ClassWeights classes = _folderClasses!.Item2;
@@ -583,7 +583,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
         }
 
         Catalog cat = _catalog;
-        if (_folderClasses is { } cached && ReferenceEquals(cached.Item1, cat))
+        if (_folderClasses is { } cached && cached.Item1 == cat.Version)
         {
             return cached.Item2;
         }
@@ -603,7 +603,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
                 return LogisticRegressionHead.Train(features, Dimension, labels, names);
             },
             cancellationToken).ConfigureAwait(false);
-        _folderClasses = Tuple.Create(cat, weights);
+        _folderClasses = Tuple.Create(cat.Version, weights);
         return weights;
     }
 
@@ -850,12 +850,12 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
             devise = new DeviseState(head, deviseIndex, dm.Labels);
         }
 
-        var catalog = new Catalog(photos.ToImmutable(), doc.NextKey);
+        var catalog = new Catalog(photos.ToImmutable(), doc.NextKey, 0);
         ClassWeights? folderClasses = manifest.Classes is null ? null
             : await Task.Run(() => ClassWeightsFile.Read(Path.Combine(full, manifest.Classes), manifest.Dimension), cancellationToken).ConfigureAwait(false);
         return new ImageSearchEngine(embedder, owns, modelId, model, index, catalog, devise, options, full)
         {
-            _folderClasses = folderClasses is null ? null : Tuple.Create(catalog, folderClasses),
+            _folderClasses = folderClasses is null ? null : Tuple.Create(catalog.Version, folderClasses),
         };
     }
 
@@ -966,9 +966,12 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
         }).ConfigureAwait(false);
     }
 
-    private sealed class Catalog(ImmutableDictionary<long, PhotoInfo> photos, long nextKey)
+    // Version counts changes to the set of vectors (not re-stamped times), so derived models know when they are stale.
+    private sealed class Catalog(ImmutableDictionary<long, PhotoInfo> photos, long nextKey, long version)
     {
-        public static readonly Catalog Empty = new(ImmutableDictionary<long, PhotoInfo>.Empty, 0);
+        public static readonly Catalog Empty = new(ImmutableDictionary<long, PhotoInfo>.Empty, 0, 0);
+
+        public long Version { get; } = version;
 
         public ImmutableDictionary<long, PhotoInfo> Photos { get; } = photos;
 

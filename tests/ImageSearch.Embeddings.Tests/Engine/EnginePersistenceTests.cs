@@ -70,6 +70,15 @@ public sealed class EnginePersistenceTests
         ClassChoice after = await reopened.FindClassAsync("dog");
         Assert.Equal(before.Weights.ToArray(), after.Weights.ToArray());
 
+        // A sync that changes nothing (a re-stamped file included) keeps it valid.
+        File.SetLastWriteTimeUtc(tmp.Path("p", "cat", "a.jpg"), DateTime.UtcNow.AddMinutes(3));
+        await reopened.SyncFolderAsync(tmp.Path("p"));
+        await reopened.SaveAsync(dir);
+        using (var kept = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "manifest.json"))))
+        {
+            Assert.Equal("classes.json", kept.RootElement.GetProperty("classes").GetString());
+        }
+
         // New photos make the saved classifier stale: the next save leaves it out of the manifest.
         tmp.Write("p/bird/e.jpg", "v:0,0,1,1");
         await reopened.SyncFolderAsync(tmp.Path("p"));
