@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
+using System.Numerics;
 
 namespace ImageSearch.Embeddings.Devise;
 
@@ -7,7 +7,8 @@ namespace ImageSearch.Embeddings.Devise;
 /// Single-precision matrix products on row-major matrices: <c>C = A*B</c>, <c>C = A^T*B</c>, <c>C = A*B^T</c>
 /// (overwriting C). Work is split over fixed blocks of output rows with <see cref="Parallel.For(int, int, Action{int})"/>;
 /// every output element is summed by one thread in a fixed order, so results are bit-identical whatever the
-/// number of threads.
+/// number of threads. The register-tiled kernel uses <see cref="Vector{T}"/> (AVX2 or Arm64 AdvSimd); other
+/// hardware takes a scalar path.
 /// </summary>
 internal static class Gemm
 {
@@ -94,19 +95,22 @@ internal static class Gemm
 
     private sealed unsafe class Job(float* a, float* b, float* c, int m, int k, int n, int ars, int acs)
     {
+        // Vector<float> is 8 lanes with AVX2 and 4 on Arm64 (AdvSimd), so one kernel serves both.
+        private static readonly int W = Vector<float>.Count;
+
         public void RunBlock(int task)
         {
             int i0 = task * RowsPerTask;
             int i1 = Math.Min(m, i0 + RowsPerTask);
-            // Column panels of 16 keep a k x 16 slice of B hot in L1/L2 while four rows of A stream past it.
+            // Column panels of 2 vectors keep a k x 2W slice of B hot in cache while four rows of A stream past it.
             int j = 0;
-            if (Vector256.IsHardwareAccelerated)
+            if (Vector.IsHardwareAccelerated)
             {
-                for (; j + 16 <= n; j += 16)
+                for (; j + 2 * W <= n; j += 2 * W)
                 {
                     int i = i0;
-                    for (; i + 4 <= i1; i += 4) Kernel4x16(i, j);
-                    for (; i < i1; i++) Kernel1x16(i, j);
+                    for (; i + 4 <= i1; i += 4) Kernel4(i, j);
+                    for (; i < i1; i++) Kernel1(i, j);
                 }
             }
             for (; j < n; j++)
@@ -124,49 +128,51 @@ internal static class Gemm
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Kernel4x16(int i, int j)
+        private void Kernel4(int i, int j)
         {
-            Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
-            Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+            Vector<float> c00 = default, c01 = default, c10 = default, c11 = default;
+            Vector<float> c20 = default, c21 = default, c30 = default, c31 = default;
             float* a0 = a + (long)i * ars, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
             float* pb = b + j;
+            int w = W;
             for (int p = 0; p < k; p++)
             {
-                var b0 = Vector256.Load(pb);
-                var b1 = Vector256.Load(pb + 8);
+                var b0 = Unsafe.ReadUnaligned<Vector<float>>(pb);
+                var b1 = Unsafe.ReadUnaligned<Vector<float>>(pb + w);
                 pb += n;
                 long o = (long)p * acs;
-                var x = Vector256.Create(a0[o]);
-                c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-                x = Vector256.Create(a1[o]);
-                c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-                x = Vector256.Create(a2[o]);
-                c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-                x = Vector256.Create(a3[o]);
-                c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+                var x = new Vector<float>(a0[o]);
+                c00 = Vector.FusedMultiplyAdd(x, b0, c00); c01 = Vector.FusedMultiplyAdd(x, b1, c01);
+                x = new Vector<float>(a1[o]);
+                c10 = Vector.FusedMultiplyAdd(x, b0, c10); c11 = Vector.FusedMultiplyAdd(x, b1, c11);
+                x = new Vector<float>(a2[o]);
+                c20 = Vector.FusedMultiplyAdd(x, b0, c20); c21 = Vector.FusedMultiplyAdd(x, b1, c21);
+                x = new Vector<float>(a3[o]);
+                c30 = Vector.FusedMultiplyAdd(x, b0, c30); c31 = Vector.FusedMultiplyAdd(x, b1, c31);
             }
             float* pc = c + (long)i * n + j;
-            c00.Store(pc); c01.Store(pc + 8); pc += n;
-            c10.Store(pc); c11.Store(pc + 8); pc += n;
-            c20.Store(pc); c21.Store(pc + 8); pc += n;
-            c30.Store(pc); c31.Store(pc + 8);
+            Unsafe.WriteUnaligned(pc, c00); Unsafe.WriteUnaligned(pc + w, c01); pc += n;
+            Unsafe.WriteUnaligned(pc, c10); Unsafe.WriteUnaligned(pc + w, c11); pc += n;
+            Unsafe.WriteUnaligned(pc, c20); Unsafe.WriteUnaligned(pc + w, c21); pc += n;
+            Unsafe.WriteUnaligned(pc, c30); Unsafe.WriteUnaligned(pc + w, c31);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Kernel1x16(int i, int j)
+        private void Kernel1(int i, int j)
         {
-            Vector256<float> c0 = default, c1 = default;
+            Vector<float> c0 = default, c1 = default;
             float* a0 = a + (long)i * ars;
             float* pb = b + j;
+            int w = W;
             for (int p = 0; p < k; p++)
             {
-                var x = Vector256.Create(a0[(long)p * acs]);
-                c0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(pb), c0);
-                c1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(pb + 8), c1);
+                var x = new Vector<float>(a0[(long)p * acs]);
+                c0 = Vector.FusedMultiplyAdd(x, Unsafe.ReadUnaligned<Vector<float>>(pb), c0);
+                c1 = Vector.FusedMultiplyAdd(x, Unsafe.ReadUnaligned<Vector<float>>(pb + w), c1);
                 pb += n;
             }
             float* pc = c + (long)i * n + j;
-            c0.Store(pc); c1.Store(pc + 8);
+            Unsafe.WriteUnaligned(pc, c0); Unsafe.WriteUnaligned(pc + w, c1);
         }
     }
 }

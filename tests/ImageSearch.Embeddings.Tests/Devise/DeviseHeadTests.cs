@@ -40,6 +40,23 @@ public class DeviseHeadTests
     }
 
     [Fact]
+    public void Concurrent_embedding_gives_the_sequential_results()
+    {
+        var (head, data) = Trained();
+        int n = data.Count, o = head.OutputDimension;
+        var expected = new float[n * o];
+        for (int s = 0; s < n; s++) head.Embed(data.Features.AsSpan(s * 12, 12), expected.AsSpan(s * o, o));
+        var actual = new float[n * o];
+        Parallel.For(0, n * 20, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+        {
+            int s = t % n;
+            var v = head.Embed(data.Features.AsSpan(s * 12, 12));
+            lock (actual) v.CopyTo(actual, s * o);
+        });
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
     public void Eval_mode_uses_running_stats_and_no_dropout()
     {
         var data = new SyntheticData(3, 20, 6, 4, seed: 22);
