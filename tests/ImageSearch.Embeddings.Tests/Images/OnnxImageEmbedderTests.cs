@@ -123,6 +123,15 @@ public sealed class OnnxImageEmbedderTests : IDisposable
         Assert.Contains("pixels", ex.Message);
     }
 
+    [SharedDataFact]
+    public void UseCudaWithoutTheGpuPackageSaysWhatIsMissing()
+    {
+        // This project references the CPU-only Microsoft.ML.OnnxRuntime, so the CUDA provider can never load here.
+        var ex = Assert.Throws<NotSupportedException>(() => new OnnxImageEmbedder(
+            ImageModels.MobileNetV2(SharedData.MobileNetV2Path), new OnnxImageEmbedderOptions { UseCuda = true }));
+        Assert.Contains("Microsoft.ML.OnnxRuntime.Gpu", ex.Message);
+    }
+
     [Fact]
     public void NonOnnxFileIsRejectedNamingIt()
     {
