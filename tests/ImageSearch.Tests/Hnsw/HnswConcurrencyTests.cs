@@ -9,10 +9,10 @@ public class HnswConcurrencyTests
     [Fact]
     public async Task SearchesRunWhileBulkAndSingleAddsAndRemovesAreInFlight()
     {
-        const int dim = 24, n = 12_000;
+        const int dim = 24, n = 8_000;
         float[] rows = HnswTestData.Random(21, n, dim);
         long[] keys = HnswTestData.Keys(n);
-        var hnsw = new HnswIndex(dim, DistanceMetric.Cosine, new HnswOptions { EfConstruction = 64 });
+        var hnsw = new HnswIndex(dim, DistanceMetric.Cosine, new HnswOptions { EfConstruction = 48 });
         hnsw.AddRange(keys.AsSpan(0, 1000), rows.AsSpan(0, 1000 * dim));
         var known = new HashSet<long>(keys);
         float[] queries = HnswTestData.Random(22, 64, dim);
@@ -58,8 +58,8 @@ public class HnswConcurrencyTests
             }
         })).ToArray();
 
-        hnsw.AddRange(keys.AsSpan(1000, 9000), rows.AsSpan(1000 * dim, 9000 * dim));
-        for (int i = 10_000; i < n; i++)
+        hnsw.AddRange(keys.AsSpan(1000, 6000), rows.AsSpan(1000 * dim, 6000 * dim));
+        for (int i = 7_000; i < n; i++)
         {
             hnsw.Add(keys[i], rows.AsSpan(i * dim, dim));
             if (i % 4 == 0)
@@ -72,11 +72,11 @@ public class HnswConcurrencyTests
         await Task.WhenAll(readers); // rethrows any assertion failure of the readers
         Assert.Empty(errors);
         Assert.True(searches > 0);
-        Assert.Equal(n - 500, hnsw.Count);
+        Assert.Equal(n - 250, hnsw.Count);
 
         var exact = new ExactIndex(dim, DistanceMetric.Cosine);
         exact.AddRange(keys, rows);
-        for (int i = 10_000; i < n; i += 4)
+        for (int i = 7_000; i < n; i += 4)
         {
             exact.Remove(keys[i - 5000]);
         }
@@ -88,9 +88,9 @@ public class HnswConcurrencyTests
     [Fact]
     public void ParallelBuildMatchesRecallOfSerialBuild()
     {
-        const int dim = 32, n = 8000;
-        var (parallel, exact) = HnswTestData.Build(n, dim, seed: 31, threads: 4);
-        var (serial, _) = HnswTestData.Build(n, dim, seed: 31, threads: 1);
+        const int dim = 32, n = 5000;
+        var (parallel, exact) = HnswTestData.Build(n, dim, seed: 31, threads: 4, options: new HnswOptions { EfConstruction = 64 });
+        var (serial, _) = HnswTestData.Build(n, dim, seed: 31, threads: 1, options: new HnswOptions { EfConstruction = 64 });
         float[] queries = HnswTestData.Random(32, 100, dim);
         var opts = new SearchOptions { Ef = 64 };
         double p = HnswTestData.Recall(parallel, exact, queries, 10, opts);

@@ -221,6 +221,20 @@ internal sealed class HnswGraph
         }
     }
 
+    /// <summary>Hints the CPU to fetch the layer-0 list of the next node to expand.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void PrefetchLinks(LinkPage[] pages, int slot)
+    {
+        if (Sse.IsSupported)
+        {
+            // Link pages are large arrays on the large object heap (not moved); a stale address is harmless for a prefetch.
+            ref int start = ref MemoryMarshal.GetArrayDataReference(pages[slot >> LinkPageShift].Layer0);
+            byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref start, (slot & LinkPageMask) * Stride0));
+            Sse.Prefetch0(p);
+            Sse.Prefetch0(p + 64);
+        }
+    }
+
     // ------------------------------------------------------------------ links
 
     /// <summary>The list of <paramref name="slot"/> on <paramref name="layer"/>: array and offset of its count.</summary>
@@ -542,15 +556,18 @@ internal sealed class HnswGraph
         context.Begin(limit);
         ushort[] visited = context.Visited;
         ushort gen = context.Generation;
-        VectorStore store = Store;
         int max = layer == 0 ? MaxM0 : M;
         // Without tombstones or a filter, the result list is full as soon as ef nodes were seen, which allows hnswlib's
         // early stop; with them, the search goes on until ef eligible results are found.
         bool strict = filter is not null || Volatile.Read(ref Tombstones) > 0;
+        if (forConstruction)
+        {
+            filter = null;
+        }
 
         visited[entry] = gen;
         context.PushCandidate(entryDistance, entry);
-        if (IsEligible(entry, filter))
+        if (!strict || IsEligible(entry, filter))
         {
             context.PushResult(entryDistance, entry);
         }
@@ -605,7 +622,7 @@ internal sealed class HnswGraph
                 if (context.ResultCount < ef || d < bound)
                 {
                     context.PushCandidate(d, n);
-                    if (forConstruction ? !store.IsDeleted(n) : IsEligible(n, filter))
+                    if (!strict || IsEligible(n, filter))
                     {
                         context.PushResult(d, n);
                         if (context.ResultCount > ef)
@@ -624,6 +641,11 @@ internal sealed class HnswGraph
             if (computed > distanceBudget)
             {
                 return false;
+            }
+
+            if (layer == 0 && context.CandidateCount > 0)
+            {
+                PrefetchLinks(pages, context.Candidates[0].Slot);
             }
         }
 

@@ -414,7 +414,7 @@ public sealed partial class HnswIndex : IVectorIndex
             }
         }
 
-        if (options is not null && !options.ElementWeights.IsEmpty)
+        if (nq > 0 && options is not null && !options.ElementWeights.IsEmpty)
         {
             // Validate the weights once, on the caller's thread, before any work.
             ClassWeighting.Create(options, prepared.AsSpan(0, dim), g.Store.Metric, dim);
