@@ -377,7 +377,21 @@ public static class DeviseEvaluation
             foreach (int j in train.OrderByDescending(j => System.Numerics.Tensors.TensorPrimitives.Dot(u, Unit(j))).Take(10)) votes[data.Labels[j]]++;
             if (Array.IndexOf(votes, votes.Max()) == data.Labels[i]) knnHits++;
         }
-        yield return $"without DeViSE (validation): nearest class centroid {centroidHits} of {val.Length}, 10-NN vote {knnHits} of {val.Length}";
+        var lr = Classes.LogisticRegressionHead.Train(Rows(train, F, d), d, train.Select(i => data.Labels[i]).ToArray(), data.ClassNames);
+        int lrHits = 0;
+        foreach (int i in val)
+        {
+            float[] f = F(i);
+            int best = 0;
+            double bestScore = double.NegativeInfinity;
+            for (int c = 0; c < classes; c++)
+            {
+                double score = System.Numerics.Tensors.TensorPrimitives.Dot(f, lr.GetWeights(c)) + lr.Bias[c];
+                if (score > bestScore) { bestScore = score; best = c; }
+            }
+            if (best == data.Labels[i]) lrHits++;
+        }
+        yield return $"without DeViSE (validation): nearest class centroid {centroidHits} of {val.Length}, 10-NN vote {knnHits} of {val.Length}, logistic regression {lrHits} of {val.Length}";
         foreach (int i in val)
         {
             var tags = tagger.Tag(head.Embed(F(i)), 8);
