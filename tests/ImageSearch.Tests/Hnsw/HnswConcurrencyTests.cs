@@ -98,4 +98,42 @@ public class HnswConcurrencyTests
         Assert.True(p >= s - 0.02, $"parallel {p:F3} vs serial {s:F3}");
         Assert.True(p >= 0.95, $"parallel recall@10 {p:F3}");
     }
+
+    [Fact]
+    public async Task SearchesRunWhileCompactSwapsTheGraph()
+    {
+        const int dim = 16, n = 3000;
+        float[] rows = HnswTestData.Random(51, n, dim);
+        long[] keys = HnswTestData.Keys(n);
+        var hnsw = new HnswIndex(dim, DistanceMetric.L2, new HnswOptions { EfConstruction = 40 });
+        hnsw.AddRange(keys, rows);
+        var removed = new HashSet<long>();
+        for (int i = 0; i < n; i += 3)
+        {
+            hnsw.Remove(keys[i]);
+            removed.Add(keys[i]);
+        }
+
+        using var stop = new CancellationTokenSource();
+        Task reader = Task.Run(() =>
+        {
+            var dest = new SearchResult[10];
+            for (int i = 0; !stop.IsCancellationRequested; i++)
+            {
+                int found = hnsw.Search(rows.AsSpan((i % n) * dim, dim), dest);
+                Assert.Equal(10, found);
+                for (int j = 0; j < found; j++)
+                {
+                    Assert.DoesNotContain(dest[j].Key, removed);
+                }
+            }
+        });
+
+        hnsw.Compact();
+        stop.Cancel();
+        await reader;
+        Assert.Equal(0, hnsw.DeletedCount);
+        Assert.Equal(n - removed.Count, hnsw.Count);
+        Assert.Equal(keys[1], hnsw.Search(rows.AsSpan(1 * dim, dim), 1)[0].Key);
+    }
 }

@@ -13,8 +13,8 @@ namespace ImageSearch.Indexes.Hnsw;
 /// <para><b>Thread-safety.</b> Every member is thread-safe. Searches take no lock and may run at any time, also while
 /// <see cref="Add"/>, <see cref="AddRange(ReadOnlySpan{long}, ReadOnlySpan{float})"/> or <see cref="Remove"/> are in
 /// flight (hnswlib forbids this). A search running concurrently with adds sees every vector whose add completed before
-/// the search started, may or may not see vectors being added meanwhile, and never sees a half-written vector or a
-/// key that was not added. Adds, removes, <see cref="Compact"/> and saves are serialised with each other by a writer
+/// the search started, may or may not see vectors being added meanwhile, and never sees a half-written vector, a
+/// key that was not added, or a key removed before it started. Adds, removes, <see cref="Compact"/> and saves are serialised with each other by a writer
 /// lock; a bulk add parallelises internally with per-node locks. A search concurrent with <see cref="Compact"/> runs
 /// on the graph it started on.</para>
 /// <para><b>Removing</b> leaves a tombstone: the vector keeps routing searches but is never returned. Slots are not
