@@ -15,6 +15,10 @@ internal static class PascalDeviseData
 
     private static string? FindRoot([CallerFilePath] string sourceFile = "")
     {
+        // Deterministic CI builds map source paths to /_/; the build records the checkout as assembly metadata.
+        string? recorded = typeof(PascalDeviseData).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "ImageSearch.RepositoryRoot")?.Value;
+        if (recorded is not null && File.Exists(Path.Combine(recorded, "ImageSearch.sln"))) return Path.GetFullPath(recorded);
         for (var dir = new DirectoryInfo(Path.GetDirectoryName(sourceFile) ?? "."); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "ImageSearch.sln"))) return dir.FullName;
         return null;

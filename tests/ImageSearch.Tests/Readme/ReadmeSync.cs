@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using System.Reflection;
 using System.Text.RegularExpressions;
 
 namespace ImageSearch.Tests.Readme;
@@ -6,8 +6,9 @@ namespace ImageSearch.Tests.Readme;
 /// <summary>Every "// README:name ... // END" region of the example tests appears verbatim in README.md.</summary>
 public partial class ReadmeSync
 {
-    private static string RepoRoot([CallerFilePath] string here = "")
-        => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", ".."));
+    private static string RepoRoot()
+        => typeof(ReadmeSync).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "ImageSearch.RepositoryRoot").Value!;
 
     [GeneratedRegex(@"// README:(?<name>[\w-]+)\r?\n(?<body>.*?)\r?\n[ \t]*// END", RegexOptions.Singleline)]
     private static partial Regex Region();
