@@ -1,3 +1,4 @@
+using ImageSearch.Storage;
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.InteropServices;
@@ -99,34 +100,11 @@ internal static class DeviseHeadFile
     public static void SaveAtomic(DeviseHead head, string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        string tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                Write(head, fs);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+        IndexFile.SaveAtomic(path, stream => Write(head, stream));
     }
 
-    /// <summary>CRC-32C (Castagnoli) without the final inversion; hardware-accelerated where available.</summary>
-    internal static uint Crc(uint crc, ReadOnlySpan<byte> data)
-    {
-        int i = 0;
-        for (; i + 8 <= data.Length; i += 8) crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data[i..]));
-        for (; i < data.Length; i++) crc = BitOperations.Crc32C(crc, data[i]);
-        return crc;
-    }
+    /// <summary>CRC-32C running state over <paramref name="data"/> (no final inversion): the core's hardware-accelerated one.</summary>
+    internal static uint Crc(uint crc, ReadOnlySpan<byte> data) => Crc32C.Append(crc, data);
 
     private static int ReadFully(Stream s, Span<byte> buf)
     {

@@ -1,3 +1,4 @@
+using ImageSearch.Storage;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -315,45 +316,29 @@ public sealed class ImageFeatureCache
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temp = full + "." + Environment.ProcessId + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        try
+        IndexFile.SaveAtomic(path, file =>
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using var ms = new MemoryStream();
+            using (var writer = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
             {
-                using var ms = new MemoryStream();
-                using (var writer = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+                writer.Write(Magic);
+                writer.Write(FormatVersion);
+                writer.Write(ModelName);
+                writer.Write(Dimension);
+                writer.Write(Count);
+                for (int i = 0; i < Count; i++)
                 {
-                    writer.Write(Magic);
-                    writer.Write(FormatVersion);
-                    writer.Write(ModelName);
-                    writer.Write(Dimension);
-                    writer.Write(Count);
-                    for (int i = 0; i < Count; i++)
-                    {
-                        writer.Write(_paths[i]);
-                        writer.Write(FileLengths[i]);
-                        writer.Write(FileTimes[i]);
-                    }
-
-                    writer.Write(MemoryMarshal.AsBytes(_vectors.AsSpan()));
+                    writer.Write(_paths[i]);
+                    writer.Write(FileLengths[i]);
+                    writer.Write(FileTimes[i]);
                 }
 
-                byte[] hash = SHA256.HashData(ms.GetBuffer().AsSpan(0, (int)ms.Length));
-                file.Write(ms.GetBuffer(), 0, (int)ms.Length);
-                file.Write(hash);
-                file.Flush(flushToDisk: true);
+                writer.Write(MemoryMarshal.AsBytes(_vectors.AsSpan()));
             }
 
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+            byte[] hash = SHA256.HashData(ms.GetBuffer().AsSpan(0, (int)ms.Length));
+            file.Write(ms.GetBuffer(), 0, (int)ms.Length);
+            file.Write(hash);
+        });
     }
 }

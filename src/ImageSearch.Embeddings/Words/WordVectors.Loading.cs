@@ -1,3 +1,4 @@
+using ImageSearch.Storage;
 using System.IO.Compression;
 
 namespace ImageSearch.Embeddings.Words;
@@ -240,29 +241,13 @@ public sealed partial class WordVectors
     public static Task<WordVectors> OpenDefaultAsync(CancellationToken cancellationToken = default)
         => GloveCache.OpenAsync(null, cancellationToken);
 
+    /// <summary>Atomic write (the core's temp-flush-rename); a cancellation before the rename leaves the old file.</summary>
     internal static void SaveAtomic(string path, Action<Stream> write, CancellationToken cancellationToken)
-    {
-        string full = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(directory);
-        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        => IndexFile.SaveAtomic(path, stream =>
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileBufferSize))
-            {
-                write(file);
-                file.Flush(flushToDisk: true);
-            }
-
+            write(stream);
             cancellationToken.ThrowIfCancellationRequested();
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
-    }
+        });
 
     private static FileStream OpenRead(string path, int bufferSize)
         => new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize, FileOptions.SequentialScan);

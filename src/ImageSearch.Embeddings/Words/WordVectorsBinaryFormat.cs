@@ -1,3 +1,4 @@
+using ImageSearch.Storage;
 using System.Buffers.Binary;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
@@ -77,7 +78,7 @@ internal static class WordVectorsBinaryFormat
         byte[] headBytes = head.GetBuffer();
         BinaryPrimitives.WriteInt64LittleEndian(headBytes.AsSpan(24), wordBytes);
         ReadOnlySpan<byte> headSpan = headBytes.AsSpan(0, (int)head.Length);
-        uint crc = WordsCrc32C.Append(WordsCrc32C.Seed, headSpan);
+        uint crc = Crc32C.Append(Crc32C.Seed, headSpan);
         stream.Write(headSpan);
         cancellationToken.ThrowIfCancellationRequested();
 
@@ -85,7 +86,7 @@ internal static class WordVectorsBinaryFormat
         if (BitConverter.IsLittleEndian)
         {
             ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(vectors);
-            crc = WordsCrc32C.Append(crc, bytes);
+            crc = Crc32C.Append(crc, bytes);
             stream.Write(bytes);
         }
         else
@@ -93,12 +94,12 @@ internal static class WordVectorsBinaryFormat
             var swapped = new uint[vectors.Length];
             BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<float, uint>(vectors), swapped);
             ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(swapped.AsSpan());
-            crc = WordsCrc32C.Append(crc, bytes);
+            crc = Crc32C.Append(crc, bytes);
             stream.Write(bytes);
         }
 
         Span<byte> trailer = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(trailer, WordsCrc32C.Finish(crc));
+        BinaryPrimitives.WriteUInt32LittleEndian(trailer, Crc32C.Finish(crc));
         stream.Write(trailer);
     }
 
@@ -167,13 +168,13 @@ internal static class WordVectorsBinaryFormat
         try
         {
             vectors = GC.AllocateUninitializedArray<float>(dimension * count);
-            crc = WordsCrc32C.Append(WordsCrc32C.Seed, head);
+            crc = Crc32C.Append(Crc32C.Seed, head);
             Span<byte> all = MemoryMarshal.AsBytes(vectors.AsSpan());
             for (int offset = 0; offset < all.Length; offset += SliceBytes)
             {
                 Span<byte> slice = all.Slice(offset, Math.Min(SliceBytes, all.Length - offset));
                 ReadOrTruncated(stream, slice, source, expected);
-                crc = WordsCrc32C.Append(crc, slice);
+                crc = Crc32C.Append(crc, slice);
                 if (BitConverter.IsLittleEndian)
                 {
                     finite &= TensorPrimitives.IsFiniteAll(MemoryMarshal.Cast<byte, float>(slice));
@@ -189,7 +190,7 @@ internal static class WordVectorsBinaryFormat
                 throw Corrupt(source, "unexpected bytes after the checksum");
             }
 
-            crc = WordsCrc32C.Finish(crc);
+            crc = Crc32C.Finish(crc);
             stored = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
         }
         catch

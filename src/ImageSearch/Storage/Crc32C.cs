@@ -5,15 +5,19 @@ using System.Runtime.InteropServices;
 namespace ImageSearch.Storage;
 
 /// <summary>
-/// CRC-32C (Castagnoli), the checksum of every index-file section. Uses the SSE4.2/ARM CRC instructions through
+/// CRC-32C (Castagnoli), the checksum of every index-file section and of the other files ImageSearch writes. Uses the SSE4.2/ARM CRC instructions through
 /// <see cref="BitOperations.Crc32C(uint, ulong)"/>, eight bytes at a time, so checking a 132 MB section costs tens of milliseconds.
 /// </summary>
-internal static class Crc32C
+/// <remarks>Thread-safety: stateless; all members are thread-safe.</remarks>
+public static class Crc32C
 {
     /// <summary>Initial state of an incremental computation.</summary>
     public const uint Seed = 0xFFFFFFFFu;
 
-    /// <summary>Continues a checksum over <paramref name="data"/>; finish with <see cref="Finish"/>.</summary>
+    /// <summary>Continues a checksum over <paramref name="data"/>; start from <see cref="Seed"/>, finish with <see cref="Finish"/>.</summary>
+    /// <param name="state">The running state.</param>
+    /// <param name="data">The next bytes.</param>
+    /// <returns>The new running state.</returns>
     public static uint Append(uint state, ReadOnlySpan<byte> data)
     {
         // Three independent streams would hide the instruction's latency, but one stream already runs at several GB/s.
@@ -32,8 +36,12 @@ internal static class Crc32C
     }
 
     /// <summary>The final checksum of an incremental computation.</summary>
+    /// <param name="state">The running state.</param>
+    /// <returns>The checksum.</returns>
     public static uint Finish(uint state) => ~state;
 
     /// <summary>The checksum of one buffer.</summary>
+    /// <param name="data">The bytes.</param>
+    /// <returns>The checksum.</returns>
     public static uint Compute(ReadOnlySpan<byte> data) => Finish(Append(Seed, data));
 }

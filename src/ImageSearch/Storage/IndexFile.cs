@@ -26,13 +26,14 @@ public static class IndexFile
     /// disk and then renamed over <paramref name="path"/>. If anything fails, the temporary file is deleted and any
     /// existing file at <paramref name="path"/> is left untouched.
     /// </summary>
-    /// <param name="path">The file to create or replace.</param>
+    /// <param name="path">The file to create or replace; its folder is created if needed.</param>
     /// <param name="write">Writes the content to the stream it is given.</param>
     public static void SaveAtomic(string path, Action<Stream> write)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(write);
         string full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         string temp = TempPathFor(full);
         try
         {
