@@ -61,6 +61,13 @@ public sealed record ImageModelDescriptor
     /// <summary>How the photo is fitted to the input size.</summary>
     public ImageResizeMode ResizeMode { get; init; } = ImageResizeMode.ResizeShortSideThenCenterCrop;
 
+    /// <summary>
+    /// Mirror the photo left-to-right before it reaches the model (after EXIF orientation, before the per-pixel mean
+    /// image); <see langword="false"/> by default. Used for flip augmentation and test-time averaging; give such a
+    /// descriptor its own <see cref="Name"/> so cached features of the two views do not mix.
+    /// </summary>
+    public bool MirrorHorizontally { get; init; }
+
     /// <summary>Short side after resizing, before the centre crop (used by <see cref="ImageResizeMode.ResizeShortSideThenCenterCrop"/>).</summary>
     public int ResizeShortSide { get; init; } = 256;
 

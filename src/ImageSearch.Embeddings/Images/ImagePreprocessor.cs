@@ -96,7 +96,7 @@ internal sealed class ImagePreprocessor
 
         Resampler.ResampleToPlanes(
             decoded.GetPixelSpan(), decoded.Width, decoded.Height, decoded.RowBytes, origin,
-            inW, inH, sx, sy, ox, oy, _channelOffset, _mul, _add, _meanImage, destination);
+            inW, inH, sx, sy, ox, oy, _channelOffset, _mul, _add, _meanImage, destination, _d.MirrorHorizontally);
     }
 
     /// <summary>

@@ -109,11 +109,12 @@ internal static class Resampler
     /// <param name="add">Per model channel addend.</param>
     /// <param name="meanImage">Optional [3, outH, outW] values subtracted last.</param>
     /// <param name="destination">3 x outH x outW floats.</param>
+    /// <param name="mirror">Reverse each output row (a left-right mirror of the displayed, cropped image) before the mean image.</param>
     public static void ResampleToPlanes(
         ReadOnlySpan<byte> rgba, int width, int height, int rowBytes, SKEncodedOrigin origin,
         int outW, int outH, double scaleX, double scaleY, double offsetX, double offsetY,
         ReadOnlySpan<int> channelOffset, ReadOnlySpan<float> mul, ReadOnlySpan<float> add, ReadOnlySpan<float> meanImage,
-        Span<float> destination)
+        Span<float> destination, bool mirror = false)
     {
         bool transpose = ImageOrientation.SwapsAxes(origin);
 
@@ -225,6 +226,15 @@ internal static class Resampler
         }
 
         int planes = 3 * outW * outH;
+        if (mirror)
+        {
+            // The crop is centred, so mirroring the crop equals cropping the mirrored photo.
+            for (int r = 0; r < 3 * outH; r++)
+            {
+                destination.Slice(r * outW, outW).Reverse();
+            }
+        }
+
         if (!meanImage.IsEmpty)
         {
             TensorPrimitives.Subtract(destination[..planes], meanImage, destination[..planes]);
