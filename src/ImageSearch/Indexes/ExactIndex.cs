@@ -64,39 +64,11 @@ public sealed class ExactIndex : IVectorIndex
     private void AddCore(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, string keysName, string vectorsName)
     {
         int dim = Dimension;
-        if ((long)keys.Length * dim != vectors.Length)
-        {
-            throw new ArgumentException(keys.Length == 1
-                ? $"Expected a vector of dimension {dim}, got {vectors.Length} elements."
-                : $"Expected {keys.Length} x {dim} = {(long)keys.Length * dim} elements for {keys.Length} keys, got {vectors.Length}.", vectorsName);
-        }
-
-        // Validate and prepare everything before touching the index, so a bad row leaves it unchanged.
-        float[] prepared = GC.AllocateUninitializedArray<float>(vectors.Length);
-        for (int i = 0; i < keys.Length; i++)
-        {
-            try
-            {
-                _store.Prepare(vectors.Slice(i * dim, dim), prepared.AsSpan(i * dim, dim), vectorsName);
-            }
-            catch (ArgumentException e) when (keys.Length > 1)
-            {
-                throw new ArgumentException($"Row {i} (key {keys[i]}): {e.Message}", vectorsName, e);
-            }
-        }
-
+        float[] prepared = _store.PrepareRows(keys, vectors, vectorsName);
         _lock.EnterWriteLock();
         try
         {
-            var seen = keys.Length > 1 ? new HashSet<long>(keys.Length) : null;
-            for (int i = 0; i < keys.Length; i++)
-            {
-                if (_store.ContainsKey(keys[i]) || (seen is not null && !seen.Add(keys[i])))
-                {
-                    throw new ArgumentException($"Key {keys[i]} is already in the index (remove it first to replace its vector).", keysName);
-                }
-            }
-
+            _store.CheckNewKeys(keys, keysName);
             for (int i = 0; i < keys.Length; i++)
             {
                 int slot = _store.TryReuseSlot(out int free) ? free : _store.AllocateSlot();

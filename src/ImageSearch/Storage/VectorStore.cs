@@ -129,6 +129,49 @@ internal sealed class VectorStore
         }
     }
 
+    /// <summary>
+    /// Validates and prepares a batch of rows (see <see cref="Prepare"/>) before anything changes, so that a bad row
+    /// leaves the index as it was; errors name the row and its key.
+    /// </summary>
+    public float[] PrepareRows(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, string vectorsName)
+    {
+        int dim = Dimension;
+        if ((long)keys.Length * dim != vectors.Length)
+        {
+            throw new ArgumentException(keys.Length == 1
+                ? $"Expected a vector of dimension {dim}, got {vectors.Length} elements."
+                : $"Expected {keys.Length} x {dim} = {(long)keys.Length * dim} elements for {keys.Length} keys, got {vectors.Length}.", vectorsName);
+        }
+
+        float[] prepared = GC.AllocateUninitializedArray<float>(vectors.Length);
+        for (int i = 0; i < keys.Length; i++)
+        {
+            try
+            {
+                Prepare(vectors.Slice(i * dim, dim), prepared.AsSpan(i * dim, dim), vectorsName);
+            }
+            catch (ArgumentException e) when (keys.Length > 1)
+            {
+                throw new ArgumentException($"Row {i} (key {keys[i]}): {e.Message}", vectorsName, e);
+            }
+        }
+
+        return prepared;
+    }
+
+    /// <summary>Throws when a key is already live or repeats within <paramref name="keys"/> (caller holds its key lock).</summary>
+    public void CheckNewKeys(ReadOnlySpan<long> keys, string keysName)
+    {
+        var seen = keys.Length > 1 ? new HashSet<long>(keys.Length) : null;
+        foreach (long key in keys)
+        {
+            if (_slotByKey.ContainsKey(key) || (seen is not null && !seen.Add(key)))
+            {
+                throw new ArgumentException($"Key {key} is already in the index (remove it first to replace its vector).", keysName);
+            }
+        }
+    }
+
     /// <summary>Index of the first NaN or infinite element, or -1.</summary>
     public static int IndexOfNonFinite(ReadOnlySpan<float> vector)
     {

@@ -142,48 +142,20 @@ public sealed partial class HnswIndex : IVectorIndex
 
     private void AddCore(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, int maxDegreeOfParallelism, string vectorsName)
     {
-        int dim = Dimension;
-        if ((long)keys.Length * dim != vectors.Length)
-        {
-            throw keys.Length == 1
-                ? new ArgumentException($"Expected a vector of dimension {dim}, got {vectors.Length} elements.", vectorsName)
-                : new ArgumentException($"Expected {keys.Length} x {dim} = {(long)keys.Length * dim} elements for {keys.Length} keys, got {vectors.Length}.", vectorsName);
-        }
-
+        // Validate and prepare everything before touching the index, so a bad row leaves it unchanged.
+        float[] prepared = _graph.Store.PrepareRows(keys, vectors, vectorsName);
         if (keys.IsEmpty)
         {
             return;
-        }
-
-        // Validate and prepare everything before touching the index, so a bad row leaves it unchanged.
-        VectorStore probe = _graph.Store;
-        float[] prepared = GC.AllocateUninitializedArray<float>(vectors.Length);
-        for (int i = 0; i < keys.Length; i++)
-        {
-            try
-            {
-                probe.Prepare(vectors.Slice(i * dim, dim), prepared.AsSpan(i * dim, dim), vectorsName);
-            }
-            catch (ArgumentException e) when (keys.Length > 1)
-            {
-                throw new ArgumentException($"Row {i} (key {keys[i]}): {e.Message}", vectorsName, e);
-            }
         }
 
         long[] keyArray = keys.ToArray();
         lock (_writeLock)
         {
             HnswGraph g = _graph;
-            var seen = keyArray.Length > 1 ? new HashSet<long>(keyArray.Length) : null;
             lock (_keyLock)
             {
-                foreach (long key in keyArray)
-                {
-                    if (g.Store.ContainsKey(key) || (seen is not null && !seen.Add(key)))
-                    {
-                        throw new ArgumentException($"Key {key} is already in the index (remove it first to replace its vector).", keys.Length == 1 ? "key" : "keys");
-                    }
-                }
+                g.Store.CheckNewKeys(keyArray, keys.Length == 1 ? "key" : "keys");
             }
 
             if ((long)g.Store.AllocatedCount + keyArray.Length > int.MaxValue)
