@@ -200,24 +200,8 @@ public sealed class ExactIndex : IVectorIndex
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         int dim = Dimension;
-        if (queries.Length % dim != 0)
-        {
-            throw new ArgumentException($"Expected a multiple of the dimension {dim} elements, got {queries.Length}.", nameof(queries));
-        }
-
+        float[] prepared = _store.PrepareQueries(queries, nameof(queries));
         int nq = queries.Length / dim;
-        float[] prepared = GC.AllocateUninitializedArray<float>(queries.Length);
-        for (int i = 0; i < nq; i++)
-        {
-            try
-            {
-                _store.Prepare(queries.Slice(i * dim, dim), prepared.AsSpan(i * dim, dim), nameof(queries));
-            }
-            catch (ArgumentException e)
-            {
-                throw new ArgumentException($"Query {i}: {e.Message}", nameof(queries), e);
-            }
-        }
 
         var results = new SearchResult[nq][];
         if (nq == 0)

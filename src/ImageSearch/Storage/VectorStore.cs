@@ -159,6 +159,31 @@ internal sealed class VectorStore
         return prepared;
     }
 
+    /// <summary>Validates and prepares a batch of queries (row after row); errors name the query's position.</summary>
+    public float[] PrepareQueries(ReadOnlySpan<float> queries, string queriesName)
+    {
+        int dim = Dimension;
+        if (queries.Length % dim != 0)
+        {
+            throw new ArgumentException($"Expected a multiple of the dimension {dim} elements, got {queries.Length}.", queriesName);
+        }
+
+        float[] prepared = GC.AllocateUninitializedArray<float>(queries.Length);
+        for (int i = 0; i < queries.Length / dim; i++)
+        {
+            try
+            {
+                Prepare(queries.Slice(i * dim, dim), prepared.AsSpan(i * dim, dim), queriesName);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"Query {i}: {e.Message}", queriesName, e);
+            }
+        }
+
+        return prepared;
+    }
+
     /// <summary>Throws when a key is already live or repeats within <paramref name="keys"/> (caller holds its key lock).</summary>
     public void CheckNewKeys(ReadOnlySpan<long> keys, string keysName)
     {

@@ -367,24 +367,8 @@ public sealed partial class HnswIndex : IVectorIndex
         int ef = ResolveEf(options);
         HnswGraph g = _graph;
         int dim = g.Dimension;
-        if (queries.Length % dim != 0)
-        {
-            throw new ArgumentException($"Expected a multiple of the dimension {dim} elements, got {queries.Length}.", nameof(queries));
-        }
-
+        float[] prepared = g.Store.PrepareQueries(queries, nameof(queries));
         int nq = queries.Length / dim;
-        float[] prepared = GC.AllocateUninitializedArray<float>(queries.Length);
-        for (int i = 0; i < nq; i++)
-        {
-            try
-            {
-                g.Store.Prepare(queries.Slice(i * dim, dim), prepared.AsSpan(i * dim, dim), nameof(queries));
-            }
-            catch (ArgumentException e)
-            {
-                throw new ArgumentException($"Query {i}: {e.Message}", nameof(queries), e);
-            }
-        }
 
         if (nq > 0 && options is not null && !options.ElementWeights.IsEmpty)
         {
