@@ -2,6 +2,8 @@
 //   dotnet run -c Release --project samples/ImageSearch.DeviseEval [-- options]
 // Options: --mixup ALPHA --standardize --epochs N --lr X --wd X --batch N --hidden N --dropout X --optimizer sgd|adam --schedule onecycle|cosine|constant
 //          --patience N --seed N --split-seed N --threads N --markdown FILE
+//          --views mirror,stretch,stretch-mirror --train-views --tta   (extra views: augmentation / test-time averaging)
+//          --loss cosine|hinge --margin X
 //          --tune [--grid-lr a,b --grid-wd a,b --grid-epochs a,b --grid-dropout a,b --folds N]
 //                 grid search printing only scores on validation folds of the training part (never held-out ones)
 using System.Globalization;
@@ -16,6 +18,7 @@ bool tune = false, diagnose = false;
 string? featureNorm = null;
 string? gridLr = null, gridWd = null, gridEpochs = null, gridDropout = null;
 int folds = 3;
+string[] views = [];
 for (int i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -48,10 +51,23 @@ for (int i = 0; i < args.Length; i++)
         case "--grid-epochs": gridEpochs = Next(); break;
         case "--grid-dropout": gridDropout = Next(); break;
         case "--folds": folds = I(); break;
+        case "--views": views = Next().Split(','); break;
+        case "--loss": t = t with { Loss = Next() == "hinge" ? DeviseLoss.RankHinge : DeviseLoss.Cosine }; break;
+        case "--margin": t = t with { Margin = F() }; break;
+        case "--train-views": opt = opt with { TrainOnViews = true }; break;
+        case "--tta": opt = opt with { AverageViews = true }; break;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
 }
 opt = opt with { Training = t };
+var viewDescriptors = views.Select(v => v switch
+{
+    "mirror" => DeviseViews.Mirror(ImageModels.ResNet18()),
+    "stretch" => DeviseViews.Stretch(ImageModels.ResNet18()),
+    "stretch-mirror" => DeviseViews.Mirror(DeviseViews.Stretch(ImageModels.ResNet18())),
+    _ => throw new ArgumentException($"unknown view {v} (mirror, stretch, stretch-mirror)"),
+}).ToArray();
+Task<DeviseEvaluationData> Load() => DeviseEvaluation.LoadPascalAsync(null, null, Console.Out, default, viewDescriptors);
 
 if (!GloveCache.IsAvailable()) { Console.Error.WriteLine("GloVe not found: run scripts/fetch-glove.sh"); return 1; }
 if (!PascalDataset.TryFind(out _)) { Console.Error.WriteLine("Pascal Sentences not found (shared folder)"); return 1; }
@@ -59,7 +75,7 @@ if (!PascalDataset.TryFind(out _)) { Console.Error.WriteLine("Pascal Sentences n
 if (diagnose)
 {
     // Validation photos whose class word misses the top-5 tags (validation split only).
-    var data = await DeviseEvaluation.LoadPascalAsync(Console.Out);
+    var data = await Load();
     foreach (string line in DeviseEvaluation.DiagnoseValidation(data, opt)) Console.WriteLine(line);
     return 0;
 }
@@ -67,7 +83,7 @@ if (diagnose)
 if (tune)
 {
     // Hyperparameter search on validation folds carved from the training part only: held-out numbers are never printed.
-    var data = await DeviseEvaluation.LoadPascalAsync(Console.Out);
+    var data = await Load();
     if (featureNorm is not null) data = data with { Features = Normalize(data.Features, data.FeatureDimension, featureNorm) };
     float[] lrs = Parse(gridLr, opt.Training.LearningRate), wds = Parse(gridWd, opt.Training.WeightDecay);
     float[] eps = Parse(gridEpochs, opt.Training.Epochs), drops = Parse(gridDropout, opt.Training.DropoutRate);
@@ -85,7 +101,7 @@ if (tune)
     return 0;
 }
 
-var report = await DeviseEvaluation.RunPascalAsync(opt, Console.Out);
+var report = DeviseEvaluation.Evaluate(await Load(), opt, Console.Out);
 string md = report.ToMarkdown();
 Console.WriteLine();
 Console.WriteLine(md);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Numerics.Tensors;
 using System.Text;
 using ImageSearch.Distances;
 using ImageSearch.Embeddings.Images;
@@ -50,6 +51,18 @@ public sealed record DeviseEvaluationOptions
     /// <summary>The head's training settings. <see cref="DeviseTrainingOptions.ValidationFraction"/> is ignored: the
     /// stratified validation split above is passed explicitly.</summary>
     public DeviseTrainingOptions Training { get; init; } = new();
+
+    /// <summary>
+    /// Add each extra view's features (<see cref="DeviseEvaluationData.Views"/>, e.g. the mirrored photo) of the training
+    /// photos as further training samples with the same target. Off by default; ignored without views.
+    /// </summary>
+    public bool TrainOnViews { get; init; }
+
+    /// <summary>
+    /// Use the mean of the photo's features over all views (the original and <see cref="DeviseEvaluationData.Views"/>)
+    /// for validation and held-out photos (test-time averaging). Off by default; ignored without views.
+    /// </summary>
+    public bool AverageViews { get; init; }
 }
 
 /// <summary>Everything an evaluation needs, loaded once.</summary>
@@ -62,7 +75,11 @@ public sealed record DeviseEvaluationOptions
 /// <param name="Words">Word vectors.</param>
 public sealed record DeviseEvaluationData(
     float[] Features, int FeatureDimension, int[] Labels, IReadOnlyList<string> ClassNames,
-    IReadOnlyList<HashSet<string>> CaptionWords, IReadOnlyList<string> PhotoNames, WordVectors Words);
+    IReadOnlyList<HashSet<string>> CaptionWords, IReadOnlyList<string> PhotoNames, WordVectors Words)
+{
+    /// <summary>Features of other views of the same photos (same rows and dimension as <see cref="Features"/>), e.g. mirrored; empty by default.</summary>
+    public IReadOnlyList<float[]> Views { get; init; } = [];
+}
 
 /// <summary>Precision of one word query over the held-out photos.</summary>
 /// <param name="Query">The word (or label) searched.</param>
@@ -188,30 +205,49 @@ public static class DeviseEvaluation
     /// <param name="featureCacheFile">The feature cache file; <see langword="null"/> for <see cref="ImageFeatureCache.DefaultPath"/>.</param>
     /// <param name="log">Progress messages; may be <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the load.</param>
+    /// <param name="extraViews">
+    /// Descriptors of other views of the photos (see <see cref="DeviseViews"/>), loaded into <see cref="DeviseEvaluationData.Views"/>;
+    /// each view's features are cached in its own file (<c>&lt;name&gt;.bin</c> beside the main cache file). May be <see langword="null"/>.
+    /// </param>
     /// <returns>The data.</returns>
-    public static async Task<DeviseEvaluationData> LoadPascalAsync(string? gloveDirectory, string? featureCacheFile, TextWriter? log = null, CancellationToken cancellationToken = default)
+    public static async Task<DeviseEvaluationData> LoadPascalAsync(string? gloveDirectory, string? featureCacheFile, TextWriter? log = null,
+        CancellationToken cancellationToken = default, IReadOnlyList<ImageModelDescriptor>? extraViews = null)
     {
         var sw = Stopwatch.StartNew();
         var data = PascalDataset.Load();
         WordVectors words = await GloveCache.OpenAsync(gloveDirectory, cancellationToken).ConfigureAwait(false);
         log?.WriteLine($"GloVe {words.Count:N0} x {words.Dimension} loaded ({sw.Elapsed.TotalSeconds:F1} s)");
-        ImageFeatureCache cache;
-        using (var embedder = new OnnxImageEmbedder(ImageModels.ResNet18()))
-            cache = await ImageFeatureCache.GetOrCreateAsync(embedder, data.Paths, featureCacheFile, cancellationToken: cancellationToken).ConfigureAwait(false);
-        log?.WriteLine($"ResNet-18 features of {cache.Count} photos ready ({sw.Elapsed.TotalSeconds:F1} s)");
+        var main = ImageModels.ResNet18();
+        string mainFile = featureCacheFile ?? ImageFeatureCache.DefaultPath(main.Name);
+        var caches = new List<ImageFeatureCache>();
+        foreach (var descriptor in (ImageModelDescriptor[])[main, .. extraViews ?? []])
+        {
+            string file = caches.Count == 0 ? mainFile : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(mainFile))!, Path.GetFileName(ImageFeatureCache.DefaultPath(descriptor.Name)));
+            using var embedder = new OnnxImageEmbedder(descriptor);
+            caches.Add(await ImageFeatureCache.GetOrCreateAsync(embedder, data.Paths, file, cancellationToken: cancellationToken).ConfigureAwait(false));
+            log?.WriteLine($"{descriptor.Name} features of {caches[^1].Count} photos ready ({sw.Elapsed.TotalSeconds:F1} s)");
+        }
 
         var rows = new List<int>();
-        var features = new List<float>();
+        var features = new List<float>[caches.Count];
+        for (int k = 0; k < features.Length; k++) features[k] = [];
         for (int i = 0; i < data.Count; i++)
         {
-            if (!cache.TryGetVector(data.Paths[i], out ReadOnlySpan<float> v)) continue; // a failed photo is listed in cache.Failures
+            // A photo that failed in any view is left out (listed in that cache's Failures).
+            bool all = true;
+            foreach (var c in caches) all &= c.IndexOf(data.Paths[i]) >= 0;
+            if (!all) continue;
             rows.Add(i);
-            features.AddRange(v);
+            for (int k = 0; k < caches.Count; k++) { caches[k].TryGetVector(data.Paths[i], out ReadOnlySpan<float> v); features[k].AddRange(v); }
         }
-        if (cache.Failures.Count > 0) log?.WriteLine($"{cache.Failures.Count} photos could not be embedded and are left out");
+        int failed = data.Count - rows.Count;
+        if (failed > 0) log?.WriteLine($"{failed} photos could not be embedded and are left out");
         return new DeviseEvaluationData(
-            features.ToArray(), cache.Dimension, rows.Select(i => data.Labels[i]).ToArray(), data.ClassNames,
-            rows.Select(i => ReadCaptionWords(data.CaptionPath(i))).ToArray(), rows.Select(i => Path.GetFileName(data.Paths[i])).ToArray(), words);
+            features[0].ToArray(), caches[0].Dimension, rows.Select(i => data.Labels[i]).ToArray(), data.ClassNames,
+            rows.Select(i => ReadCaptionWords(data.CaptionPath(i))).ToArray(), rows.Select(i => Path.GetFileName(data.Paths[i])).ToArray(), words)
+        {
+            Views = features.Skip(1).Select(f => f.ToArray()).ToArray(),
+        };
     }
 
     /// <summary>Runs the evaluation on loaded data.</summary>
@@ -222,7 +258,7 @@ public static class DeviseEvaluation
     public static DeviseEvaluationReport Evaluate(DeviseEvaluationData data, DeviseEvaluationOptions options, TextWriter? log = null)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return Evaluate(data.Features, data.FeatureDimension, data.Labels, data.ClassNames, data.CaptionWords, data.PhotoNames, data.Words, options, log);
+        return Evaluate(data.Features, data.FeatureDimension, data.Labels, data.ClassNames, data.CaptionWords, data.PhotoNames, data.Words, options, log, data.Views);
     }
 
     /// <summary>Lower-cased letter runs of a caption file (an absent file gives no words).</summary>
@@ -255,11 +291,12 @@ public static class DeviseEvaluation
     /// <param name="words">Word vectors.</param>
     /// <param name="options">Settings.</param>
     /// <param name="log">Progress messages; may be <see langword="null"/>.</param>
+    /// <param name="views">Features of other views of the photos (see <see cref="DeviseEvaluationData.Views"/>); may be <see langword="null"/>.</param>
     /// <returns>The report.</returns>
     public static DeviseEvaluationReport Evaluate(
         float[] features, int featureDimension, int[] labels, IReadOnlyList<string> classNames,
         IReadOnlyList<HashSet<string>> captionWords, IReadOnlyList<string> photoNames, WordVectors words,
-        DeviseEvaluationOptions options, TextWriter? log = null)
+        DeviseEvaluationOptions options, TextWriter? log = null, IReadOnlyList<float[]>? views = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
@@ -275,11 +312,37 @@ public static class DeviseEvaluation
             for (int i = 0; i < idx.Length; i++) row(idx[i]).CopyTo(r.AsSpan(i * dim));
             return r;
         }
-        ReadOnlySpan<float> Feature(int i) => features.AsSpan(i * d, d);
+        views ??= [];
+        foreach (float[] v in views)
+            if (v is null || v.Length != features.Length) throw new ArgumentException("Every view needs one feature row per photo, like the features.", nameof(views));
+        float[] testFeatures = features;
+        if (options.AverageViews && views.Count > 0)
+        {
+            // Test-time averaging: mean feature over the original and every extra view.
+            testFeatures = (float[])features.Clone();
+            foreach (float[] v in views) TensorPrimitives.Add(testFeatures, v, testFeatures);
+            TensorPrimitives.Multiply(testFeatures, 1f / (views.Count + 1), testFeatures);
+        }
+        ReadOnlySpan<float> Feature(int i) => testFeatures.AsSpan(i * d, d);
         ReadOnlySpan<float> Target(int i) => mapped[labels[i]].Vector;
 
+        float[] trainX = Rows(train, i => features.AsSpan(i * d, d), d), trainY = Rows(train, Target, wd);
+        if (options.TrainOnViews && views.Count > 0)
+        {
+            // Augmentation: each view of a training photo is one more sample with the same target.
+            var xs = new List<float>(trainX);
+            var ys = new List<float>(trainY);
+            foreach (float[] v in views)
+            {
+                xs.AddRange(Rows(train, i => v.AsSpan(i * d, d), d));
+                ys.AddRange(trainY);
+            }
+            trainX = [.. xs];
+            trainY = [.. ys];
+        }
+
         var trainer = new DeviseTrainer(options.Training);
-        var result = trainer.Train(Rows(train, Feature, d), Rows(train, Target, wd), Rows(val, Feature, d), Rows(val, Target, wd), d, wd);
+        var result = trainer.Train(trainX, trainY, Rows(val, Feature, d), Rows(val, Target, wd), d, wd);
         log?.WriteLine($"trained in {result.History.Elapsed.TotalSeconds:F1} s: {result.History.Epochs.Count} epochs, best {result.History.BestEpoch}");
         DeviseHead head = result.Head;
 

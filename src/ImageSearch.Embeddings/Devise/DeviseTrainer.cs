@@ -105,6 +105,8 @@ public sealed class DeviseTrainer
         float[] mixX = o.MixupAlpha > 0f ? new float[batch * featureDimension] : [];
         float[] mixT = o.MixupAlpha > 0f ? new float[batch * targetDimension] : [];
         var valOut = new float[Math.Max(nVal, 1) * targetDimension];
+        bool hinge = o.Loss == DeviseLoss.RankHinge;
+        float[] negatives = hinge ? RankHingeLoss.DistinctRows(targets, targetDimension) : [];
 
         var epochs = new List<DeviseEpoch>(o.Epochs);
         float best = float.PositiveInfinity;
@@ -133,7 +135,9 @@ public sealed class DeviseTrainer
                 ReadOnlySpan<float> x = xb.AsSpan(0, m * featureDimension);
                 ReadOnlySpan<float> outp = net.ForwardTrain(x, m, rng);
                 Span<float> g = grad.AsSpan(0, m * targetDimension);
-                lossSum += CosineLoss.Compute(outp, tb.AsSpan(0, m * targetDimension), m, targetDimension, g);
+                lossSum += hinge
+                    ? RankHingeLoss.Compute(outp, tb.AsSpan(0, m * targetDimension), m, targetDimension, negatives, o.Margin, g)
+                    : CosineLoss.Compute(outp, tb.AsSpan(0, m * targetDimension), m, targetDimension, g);
                 net.Backward(x, g);
                 lr = o.RateAt(step++, totalSteps);
                 opt.Step(lr);
@@ -146,7 +150,9 @@ public sealed class DeviseTrainer
             if (nVal > 0)
             {
                 net.ForwardEval(validationFeatures, nVal, valOut);
-                valLoss = CosineLoss.Compute(valOut.AsSpan(0, nVal * targetDimension), validationTargets, nVal, targetDimension, default);
+                valLoss = hinge
+                    ? RankHingeLoss.Compute(valOut.AsSpan(0, nVal * targetDimension), validationTargets, nVal, targetDimension, negatives, o.Margin, default)
+                    : CosineLoss.Compute(valOut.AsSpan(0, nVal * targetDimension), validationTargets, nVal, targetDimension, default);
             }
             var e = new DeviseEpoch(epoch, lr, trainLoss, valLoss);
             epochs.Add(e);

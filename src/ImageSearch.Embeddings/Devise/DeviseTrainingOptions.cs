@@ -10,6 +10,19 @@ public enum DeviseOptimizer
     Adam = 1,
 }
 
+/// <summary>The loss <see cref="DeviseTrainer"/> minimises.</summary>
+public enum DeviseLoss
+{
+    /// <summary>Mean of <c>1 - cos(prediction, target)</c>.</summary>
+    Cosine = 0,
+
+    /// <summary>
+    /// DeViSE's hinge rank loss on cosines: for each other distinct target word w (the other class words),
+    /// <c>max(0, margin - cos(p, target) + cos(p, w))</c>, summed, averaged over rows. See <see cref="DeviseTrainingOptions.Margin"/>.
+    /// </summary>
+    RankHinge = 1,
+}
+
 /// <summary>How the learning rate moves over the planned training steps.</summary>
 public enum LearningRateSchedule
 {
@@ -92,6 +105,12 @@ public sealed record DeviseTrainingOptions
     /// </summary>
     public float MixupAlpha { get; init; }
 
+    /// <summary>The loss (cosine by default; see <c>docs/evaluation.md</c> for the comparison).</summary>
+    public DeviseLoss Loss { get; init; } = DeviseLoss.Cosine;
+
+    /// <summary>Margin of <see cref="DeviseLoss.RankHinge"/> (0.1 as in the DeViSE paper); ignored by the cosine loss.</summary>
+    public float Margin { get; init; } = 0.1f;
+
     /// <summary>Momentum of the batch-norm running statistics.</summary>
     public float BatchNormMomentum { get; init; } = 0.1f;
 
@@ -129,6 +148,8 @@ public sealed record DeviseTrainingOptions
         Range(WarmupFraction >= 0f && WarmupFraction < 1f, nameof(WarmupFraction), WarmupFraction, "Must be in [0, 1).");
         Range(ValidationFraction >= 0f && ValidationFraction < 1f, nameof(ValidationFraction), ValidationFraction, "Must be in [0, 1).");
         Range(MixupAlpha >= 0f && float.IsFinite(MixupAlpha), nameof(MixupAlpha), MixupAlpha, "Must be non-negative and finite.");
+        Range(Margin >= 0f && float.IsFinite(Margin), nameof(Margin), Margin, "Must be non-negative and finite.");
+        Range(Enum.IsDefined(Loss), nameof(Loss), Loss, "Unknown loss.");
         Range(Patience >= 0, nameof(Patience), Patience, "Must be non-negative.");
         Range(BatchNormMomentum > 0f && BatchNormMomentum <= 1f, nameof(BatchNormMomentum), BatchNormMomentum, "Must be in (0, 1].");
         Range(BatchNormEpsilon > 0f, nameof(BatchNormEpsilon), BatchNormEpsilon, "Must be positive.");

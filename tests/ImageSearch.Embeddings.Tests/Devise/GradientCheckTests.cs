@@ -130,6 +130,30 @@ public class GradientCheckTests
     }
 
     [Fact]
+    public void RankHingeLoss_gradient_matches_finite_differences()
+    {
+        int batch = 5, dim = 6, words = 4;
+        float[] w = Gaussian(words * dim, 20), p = Gaussian(batch * dim, 21), g = new float[batch * dim];
+        var t = new float[batch * dim];
+        for (int r = 0; r < batch; r++) w.AsSpan((r % words) * dim, dim).CopyTo(t.AsSpan(r * dim)); // each row's target is one of the words
+        double Loss() => RankHingeLoss.Compute(p, t, batch, dim, w, 0.3f, default);
+        Assert.True(Loss() > 0, "random predictions should violate some margins");
+        RankHingeLoss.Compute(p, t, batch, dim, w, 0.3f, g);
+        AssertGradient(Numeric(p, Loss, 1e-3f), g, "dp", 2e-2);
+    }
+
+    [Fact]
+    public void RankHingeLoss_is_zero_when_every_other_word_is_a_margin_away_and_counts_each_violation()
+    {
+        // Words e1, e2, e3; the prediction equals its target e1, so cos = 1 with it and 0 with the others.
+        float[] w = [1, 0, 0, 0, 1, 0, 0, 0, 1], t = [1, 0, 0];
+        Assert.Equal(0f, RankHingeLoss.Compute([2, 0, 0], t, 1, 3, w, 0.5f, default));
+        // Prediction along e2: cos 0 with the target, 1 with e2, 0 with e3 -> (0.5 - 0 + 1) + (0.5 - 0 + 0) = 2.
+        Assert.Equal(2f, RankHingeLoss.Compute([0, 3, 0], t, 1, 3, w, 0.5f, default), 5);
+        Assert.Equal(3, RankHingeLoss.DistinctRows([1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1], 3).Length / 3);
+    }
+
+    [Fact]
     public void Whole_network_backward_matches_finite_differences()
     {
         int batch = 6, nin = 5, hidden = 9, nout = 4;
