@@ -2,7 +2,7 @@
 //   dotnet run -c Release --project samples/ImageSearch.DeviseEval [-- options]
 // Options: --mixup ALPHA --standardize --epochs N --lr X --wd X --batch N --hidden N --dropout X --optimizer sgd|adam --schedule onecycle|cosine|constant
 //          --patience N --seed N --split-seed N --threads N --markdown FILE
-//          --views mirror,stretch,stretch-mirror --train-views --tta   (extra views: augmentation / test-time averaging)
+//          --views none|mirror,stretch,stretch-mirror (default: all three) --no-train-views --no-tta   (extra views: augmentation / test-time averaging)
 //          --loss cosine|hinge --margin X
 //          --tune [--grid-lr a,b --grid-wd a,b --grid-epochs a,b --grid-dropout a,b --folds N]
 //                 grid search printing only scores on validation folds of the training part (never held-out ones)
@@ -18,7 +18,7 @@ bool tune = false, diagnose = false;
 string? featureNorm = null;
 string? gridLr = null, gridWd = null, gridEpochs = null, gridDropout = null;
 int folds = 3;
-string[] views = [];
+string[] views = ["mirror", "stretch", "stretch-mirror"]; // the default extra views (docs/evaluation.md)
 for (int i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");

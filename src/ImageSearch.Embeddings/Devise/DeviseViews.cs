@@ -25,4 +25,13 @@ public static class DeviseViews
         ArgumentNullException.ThrowIfNull(descriptor);
         return descriptor with { Name = descriptor.Name + "-stretch", ResizeMode = ImageResizeMode.Stretch };
     }
+
+    /// <summary>
+    /// The extra views the Pascal evaluation uses by default (chosen on validation folds, see <c>docs/evaluation.md</c>):
+    /// mirrored, stretched (no crop), and stretched and mirrored. With the original that makes four views per photo.
+    /// </summary>
+    /// <param name="descriptor">The backbone's ordinary descriptor.</param>
+    /// <returns>Three descriptors.</returns>
+    public static IReadOnlyList<ImageModelDescriptor> Default(ImageModelDescriptor descriptor)
+        => [Mirror(descriptor), Stretch(descriptor), Mirror(Stretch(descriptor))];
 }

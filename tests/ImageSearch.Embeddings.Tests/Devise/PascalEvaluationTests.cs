@@ -56,9 +56,9 @@ public sealed class PascalDeviseFactAttribute : FactAttribute
 public class PascalEvaluationTests(ITestOutputHelper output)
 {
     /// <summary>
-    /// The docs/evaluation.md measurement (default options, fixed seeds) on the held-out 20%. The thresholds sit a
-    /// little under what the default settings measured, and under the goals (85% / 0.85), which this head
-    /// does not reach; see docs/evaluation.md.
+    /// The docs/evaluation.md measurement (default options: four views per photo for training and test-time averaging,
+    /// fixed seeds) on the held-out 20%. The thresholds sit a little under what the default settings measured (81.0%,
+    /// 0.675), and under the goals (85% / 0.85), which this head does not reach; see docs/evaluation.md.
     /// </summary>
     [PascalDeviseFact]
     public async Task Held_out_tagging_and_word_search_reach_the_measured_level()
@@ -73,6 +73,6 @@ public class PascalEvaluationTests(ITestOutputHelper output)
         Assert.True(report.MeanCaptionPrecision > 0.2, $"mean caption-word precision@10 {report.MeanCaptionPrecision:F3}");
     }
 
-    private const double MinTop5 = 0.75;
-    private const double MinClassPrecision = 0.62;
+    private const double MinTop5 = 0.79;
+    private const double MinClassPrecision = 0.65;
 }
