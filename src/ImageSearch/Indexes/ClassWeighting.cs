@@ -25,9 +25,6 @@ internal sealed class ClassWeighting
         _metric = metric;
     }
 
-    /// <summary>Scores from <see cref="Scan"/> are distances already.</summary>
-    public bool ScoresAreSimilarities => false;
-
     /// <summary>Null when the options ask for no weighting; otherwise validates the weights and prepares the query.</summary>
     public static ClassWeighting? Create(SearchOptions? options, ReadOnlySpan<float> preparedQuery, DistanceMetric metric, int dimension)
     {
@@ -67,7 +64,7 @@ internal sealed class ClassWeighting
         return new ClassWeighting(w2, q, norm, metric);
     }
 
-    /// <summary>Weighted distances of <paramref name="rows"/> rows of a page into <paramref name="distances"/>.</summary>
+    /// <summary>Weighted distances (not similarities) of <paramref name="rows"/> rows of a page into <paramref name="distances"/>.</summary>
     public void Scan(VectorStore.Page page, int rows, int dimension, Span<float> distances, Span<float> scratch)
     {
         ReadOnlySpan<float> block;

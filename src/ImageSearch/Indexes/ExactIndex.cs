@@ -329,7 +329,7 @@ public sealed class ExactIndex : IVectorIndex
                 else DistanceKernels.DotScan(q, page.F16.AsSpan(0, rows * dim), s);
             }
 
-            bool similarity = weighting is null ? store.Metric != DistanceMetric.L2 : weighting.ScoresAreSimilarities;
+            bool similarity = weighting is null && store.Metric != DistanceMetric.L2; // weighted scans yield distances
             Select(s, similarity, page, 0, filter, heap, ref count);
         }
     }
