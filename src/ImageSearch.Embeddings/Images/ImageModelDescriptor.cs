@@ -92,6 +92,14 @@ public sealed record ImageModelDescriptor
     /// <summary>Average the output over its spatial dimensions (for [N, D, H, W] feature maps).</summary>
     public bool GlobalAveragePool { get; init; }
 
+    /// <summary>
+    /// Run the model at <see cref="InputHeight"/> x <see cref="InputWidth"/> even when its graph declares another fixed
+    /// input size: the declared height and width are rewritten when the model is loaded. Valid only for fully
+    /// convolutional backbones whose feature is a spatial map averaged by <see cref="GlobalAveragePool"/> (a fixed-size
+    /// pooling or reshape inside the graph would then fail when the embedder probes the model). <see langword="false"/> by default.
+    /// </summary>
+    public bool ResizeModelInput { get; init; }
+
     /// <summary>Scale every embedding to unit length (a zero vector stays zero).</summary>
     public bool L2Normalize { get; init; }
 
@@ -133,6 +141,11 @@ public sealed record ImageModelDescriptor
         if (!float.IsFinite(Scale) || Scale == 0)
         {
             throw new ArgumentException("Scale must be finite and non-zero.", arg);
+        }
+
+        if (ResizeModelInput && !GlobalAveragePool)
+        {
+            throw new ArgumentException("ResizeModelInput needs GlobalAveragePool: the feature of a resized model is a spatial map.", arg);
         }
 
         if (MeanImage is not null && MeanImage.Count != 3 * InputWidth * InputHeight)

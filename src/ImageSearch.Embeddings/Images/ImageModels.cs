@@ -20,21 +20,35 @@ public static class ImageModels
     /// <summary>File name of the int8 MobileNetV2 in the shared models folder.</summary>
     public const string MobileNetV2FileName = "mobilenetv2-12-int8.onnx";
 
+    /// <summary>Input size of ML.NET's ResNet-18 graph (and of <see cref="ResNet18(string?, int)"/> by default).</summary>
+    public const int ResNet18NativeInputSize = 224;
+
     /// <summary>
     /// ResNet-18 (ImageNet, CNTK export shipped by ML.NET): input <c>Input247</c> [1,3,224,224] BGR 0-255 minus a
     /// per-pixel mean image, output <c>Pooling395_Output_0</c> [1,512,1,1]. The mean image is read from the package's
     /// <c>ResNetPreprocess.onnx</c> and applied in our own preprocessing (no second model run). The photo is scaled so
-    /// its short side is 224 and centre-cropped, as ML.NET's <c>ResizeImages(IsoCrop)</c> does.
+    /// its short side is the input size and centre-cropped, as ML.NET's <c>ResizeImages(IsoCrop)</c> does.
     /// </summary>
     /// <param name="modelsDirectory">
     /// The <c>DnnImageModels</c> folder; <see langword="null"/> searches <c>AppContext.BaseDirectory/DnnImageModels</c>
     /// (where the package's build targets copy the files), then the NuGet global packages folder
     /// (<c>NUGET_PACKAGES</c> or <c>~/.nuget/packages</c>).
     /// </param>
+    /// <param name="inputSize">
+    /// Side of the square input in pixels, 32 to 1024. At 224 (the default) the descriptor is named <c>resnet18</c> and
+    /// runs the graph exactly as ML.NET does. Any other size is named <c>resnet18-&lt;size&gt;</c>: the network is fully
+    /// convolutional, so the graph's input is resized (<see cref="ImageModelDescriptor.ResizeModelInput"/>), the last
+    /// residual block's map (<c>ReLU393_Output_0</c>) is averaged over its positions, and the mean image is resampled
+    /// bilinearly. A larger input shows small objects in more detail: 320 scored best on the DeViSE validation folds
+    /// (<c>docs/evaluation.md</c>), at about twice the cost per photo.
+    /// </param>
     /// <returns>A descriptor with an absolute model path.</returns>
     /// <exception cref="FileNotFoundException">The files were not found; the message lists every place searched.</exception>
-    public static ImageModelDescriptor ResNet18(string? modelsDirectory = null)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputSize"/> is outside 32 to 1024.</exception>
+    public static ImageModelDescriptor ResNet18(string? modelsDirectory = null, int inputSize = ResNet18NativeInputSize)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 32);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(inputSize, 1024);
         string dir = modelsDirectory ?? ModelLocator.FindResNet18Directory();
         string model = Path.Combine(dir, "ResNet18Onnx", "ResNet18.onnx");
         string prep = Path.Combine(dir, "ResNetPrepOnnx", "ResNetPreprocess.onnx");
@@ -46,14 +60,15 @@ public static class ImageModels
             }
         }
 
+        const int native = ResNet18NativeInputSize;
         var meanImage = OnnxModelProto.Load(prep).FindInitializer("MeanImage")
             ?? throw new InvalidDataException($"'{prep}' has no 'MeanImage' initializer.");
-        if (meanImage.Floats is null || meanImage.Floats.Length != 3 * 224 * 224)
+        if (meanImage.Floats is null || meanImage.Floats.Length != 3 * native * native)
         {
             throw new InvalidDataException($"'{prep}': 'MeanImage' is not a float [1,3,224,224] tensor.");
         }
 
-        return new ImageModelDescriptor
+        var descriptor = new ImageModelDescriptor
         {
             Name = "resnet18",
             ModelPath = model,
@@ -61,13 +76,52 @@ public static class ImageModels
             OutputName = "Pooling395_Output_0",
             OutputDimension = 512,
             ResizeMode = ImageResizeMode.ResizeShortSideThenCenterCrop,
-            ResizeShortSide = 224,
+            ResizeShortSide = native,
             ChannelOrder = ChannelOrder.Bgr,
             Scale = 1f,
             Mean = [0f, 0f, 0f],
             Std = [1f, 1f, 1f],
             MeanImage = meanImage.Floats,
         };
+        return inputSize == native ? descriptor : descriptor with
+        {
+            Name = $"resnet18-{inputSize}",
+            OutputName = "ReLU393_Output_0",
+            GlobalAveragePool = true,
+            ResizeModelInput = true,
+            InputWidth = inputSize,
+            InputHeight = inputSize,
+            ResizeShortSide = inputSize,
+            MeanImage = ResampleMeanImage(meanImage.Floats, native, inputSize),
+        };
+    }
+
+    // Bilinear, pixel centres aligned (the mean image is smooth: per-channel spread about 5 on 0-255).
+    private static float[] ResampleMeanImage(float[] source, int from, int to)
+    {
+        var result = new float[3 * to * to];
+        double ratio = (double)from / to;
+        for (int c = 0; c < 3; c++)
+        {
+            ReadOnlySpan<float> plane = source.AsSpan(c * from * from, from * from);
+            for (int y = 0; y < to; y++)
+            {
+                double sy = Math.Clamp(((y + 0.5) * ratio) - 0.5, 0, from - 1);
+                int y0 = (int)sy, y1 = Math.Min(y0 + 1, from - 1);
+                double fy = sy - y0;
+                for (int x = 0; x < to; x++)
+                {
+                    double sx = Math.Clamp(((x + 0.5) * ratio) - 0.5, 0, from - 1);
+                    int x0 = (int)sx, x1 = Math.Min(x0 + 1, from - 1);
+                    double fx = sx - x0;
+                    double top = ((1 - fx) * plane[(y0 * from) + x0]) + (fx * plane[(y0 * from) + x1]);
+                    double bottom = ((1 - fx) * plane[(y1 * from) + x0]) + (fx * plane[(y1 * from) + x1]);
+                    result[(c * to * to) + (y * to) + x] = (float)(((1 - fy) * top) + (fy * bottom));
+                }
+            }
+        }
+
+        return result;
     }
 
     /// <summary>

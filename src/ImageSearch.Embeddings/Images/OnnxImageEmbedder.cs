@@ -58,19 +58,20 @@ public sealed class OnnxImageEmbedder : IEmbedder<string>, IDisposable
         bool addOutput = !proto.Outputs.Any(o => o.Name == descriptor.OutputName);
         int batchSize = _options.BatchSize;
         bool rewriteBatch = fixedBatch && batchSize > 1;
+        (int Height, int Width)? inputSize = descriptor.ResizeModelInput ? (descriptor.InputHeight, descriptor.InputWidth) : null;
 
         InferenceSession? session = null;
         try
         {
-            byte[] modelBytes = rewriteBatch || addOutput
-                ? proto.Rewrite(rewriteBatch, addOutput ? [descriptor.OutputName] : [])
+            byte[] modelBytes = rewriteBatch || addOutput || inputSize is not null
+                ? proto.Rewrite(rewriteBatch, addOutput ? [descriptor.OutputName] : [], inputSize: inputSize)
                 : File.ReadAllBytes(descriptor.ModelPath);
             session = CreateSession(modelBytes);
             if (!Probe(session, Math.Min(batchSize, 2), out var shape) && rewriteBatch)
             {
                 // The graph pins the batch somewhere inside (a Reshape to 1, ...): fall back to one image per run.
                 session.Dispose();
-                session = CreateSession(proto.Rewrite(false, addOutput ? [descriptor.OutputName] : []));
+                session = CreateSession(proto.Rewrite(false, addOutput ? [descriptor.OutputName] : [], inputSize: inputSize));
                 batchSize = 1;
                 Probe(session, 1, out shape);
             }
@@ -516,7 +517,8 @@ public sealed class OnnxImageEmbedder : IEmbedder<string>, IDisposable
         if (input.Dims is { } dims)
         {
             string shown = string.Join(",", dims.Select(x => x?.ToString() ?? "?"));
-            bool ok = dims.Length == 4 && (dims[1] is null or 3) && (dims[2] is null || dims[2] == d.InputHeight) && (dims[3] is null || dims[3] == d.InputWidth);
+            bool ok = dims.Length == 4 && (dims[1] is null or 3)
+                && (d.ResizeModelInput || ((dims[2] is null || dims[2] == d.InputHeight) && (dims[3] is null || dims[3] == d.InputWidth)));
             if (!ok)
             {
                 throw new ArgumentException(

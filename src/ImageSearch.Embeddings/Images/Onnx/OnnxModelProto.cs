@@ -173,22 +173,34 @@ internal sealed class OnnxModelProto
     /// <summary>
     /// Returns model bytes in which every graph input and output has a symbolic first dimension named
     /// <paramref name="symbol"/>, extra outputs are appended (float tensors of unknown shape), and intermediate
-    /// value_info shape hints are dropped (they would pin the batch to its old size).
+    /// value_info shape hints are dropped (they would pin the batch to its old size). With <paramref name="inputSize"/>,
+    /// every 4-d graph input gets that height and width and the graph outputs lose their declared shapes (they change
+    /// with the input size); for fully convolutional models only.
     /// </summary>
-    public byte[] Rewrite(bool symbolicBatch, IReadOnlyList<string> extraOutputs, string symbol = "N")
+    public byte[] Rewrite(bool symbolicBatch, IReadOnlyList<string> extraOutputs, string symbol = "N", (int Height, int Width)? inputSize = null)
     {
         var graph = new List<ProtoField>(_graph.Count + extraOutputs.Count);
         foreach (var f in _graph)
         {
-            if (symbolicBatch && f.Number == GraphValueInfo)
+            if ((symbolicBatch || inputSize is not null) && f.Number == GraphValueInfo)
             {
                 continue;
             }
 
-            if (symbolicBatch && (f.Number == GraphInput || f.Number == GraphOutput) && f.Type == WireType.LengthDelimited
-                && !IsInitializerInput(f))
+            if ((f.Number == GraphInput || f.Number == GraphOutput) && f.Type == WireType.LengthDelimited && !IsInitializerInput(f))
             {
-                graph.Add(Proto.Bytes(f.Number, SetFirstDim(f.Bytes, symbol)));
+                ReadOnlyMemory<byte> bytes = f.Bytes;
+                if (inputSize is { } size)
+                {
+                    bytes = f.Number == GraphInput ? SetSpatialDims(bytes, size.Height, size.Width) : DropShape(bytes);
+                }
+
+                if (symbolicBatch && !(inputSize is not null && f.Number == GraphOutput))
+                {
+                    bytes = SetFirstDim(bytes, symbol);
+                }
+
+                graph.Add(Proto.Bytes(f.Number, bytes.ToArray()));
             }
             else
             {
@@ -233,6 +245,75 @@ internal sealed class OnnxModelProto
 
         return false;
     }
+
+    // ValueInfoProto.type (2) -> TypeProto.tensor_type (1) -> Tensor.shape (2) -> dim (1): edits the shape message.
+    private static byte[] EditShape(ReadOnlyMemory<byte> valueInfo, Func<List<ProtoField>, List<ProtoField>?> edit)
+    {
+        var vi = Proto.Parse(valueInfo);
+        for (int i = 0; i < vi.Count; i++)
+        {
+            if (vi[i].Number != 2)
+            {
+                continue;
+            }
+
+            var type = Proto.Parse(vi[i].Bytes);
+            for (int j = 0; j < type.Count; j++)
+            {
+                if (type[j].Number != 1)
+                {
+                    continue;
+                }
+
+                var tensor = Proto.Parse(type[j].Bytes);
+                for (int k = tensor.Count - 1; k >= 0; k--)
+                {
+                    if (tensor[k].Number != 2)
+                    {
+                        continue;
+                    }
+
+                    if (edit(Proto.Parse(tensor[k].Bytes)) is { } shape)
+                    {
+                        tensor[k] = Proto.Bytes(2, Proto.Write(shape));
+                    }
+                    else
+                    {
+                        tensor.RemoveAt(k);
+                    }
+                }
+
+                type[j] = Proto.Bytes(1, Proto.Write(tensor));
+            }
+
+            vi[i] = Proto.Bytes(2, Proto.Write(type));
+        }
+
+        return Proto.Write(vi);
+    }
+
+    private static byte[] SetSpatialDims(ReadOnlyMemory<byte> valueInfo, int height, int width)
+        => EditShape(valueInfo, shape =>
+        {
+            var dims = new List<int>();
+            for (int i = 0; i < shape.Count; i++)
+            {
+                if (shape[i].Number == 1)
+                {
+                    dims.Add(i);
+                }
+            }
+
+            if (dims.Count == 4)
+            {
+                shape[dims[2]] = Proto.Bytes(1, Proto.Write([Proto.Varint(1, (ulong)height)]));
+                shape[dims[3]] = Proto.Bytes(1, Proto.Write([Proto.Varint(1, (ulong)width)]));
+            }
+
+            return shape;
+        });
+
+    private static byte[] DropShape(ReadOnlyMemory<byte> valueInfo) => EditShape(valueInfo, _ => null);
 
     private static byte[] SetFirstDim(ReadOnlyMemory<byte> valueInfo, string symbol)
     {
