@@ -58,6 +58,31 @@ public sealed class DeviseEmbedder : IEmbedder<string>
         return results;
     }
 
+    /// <summary>
+    /// Exports backbone and head as one ONNX model with L2-normalised outputs, like this embedder's vectors (see
+    /// <see cref="DeviseOnnxExport"/> for the graph, and for the preprocessing that stays outside the model).
+    /// </summary>
+    /// <param name="path">The .onnx file to create or replace (written atomically).</param>
+    /// <param name="options">Output name, verification; <see langword="null"/> for defaults (normalised output).</param>
+    /// <exception cref="NotSupportedException">The backbone is not an <see cref="Images.OnnxImageEmbedder"/> (for example a
+    /// <see cref="ViewAveragingEmbedder"/>: test-time view averaging is not part of an exported model).</exception>
+    /// <exception cref="ArgumentException">See <see cref="DeviseOnnxExport.Export(Images.ImageModelDescriptor, DeviseHead, string, DeviseOnnxExportOptions?)"/>.</exception>
+    public void ExportOnnx(string path, DeviseOnnxExportOptions? options = null)
+        => DeviseOnnxExport.Export(OnnxBackbone(), Head, path, options);
+
+    /// <summary>Writes the exported ONNX model to a stream; see <see cref="ExportOnnx(string, DeviseOnnxExportOptions?)"/>.</summary>
+    /// <param name="stream">A writable stream, left open.</param>
+    /// <param name="options">Output name, verification; <see langword="null"/> for defaults (normalised output).</param>
+    public void ExportOnnx(Stream stream, DeviseOnnxExportOptions? options = null)
+        => DeviseOnnxExport.Export(OnnxBackbone(), Head, stream, options);
+
+    private Images.ImageModelDescriptor OnnxBackbone()
+        => Backbone is Images.OnnxImageEmbedder onnx
+            ? onnx.Descriptor
+            : throw new NotSupportedException(
+                $"Only an OnnxImageEmbedder backbone can be exported to ONNX; this embedder's backbone is a {Backbone.GetType().Name}. " +
+                "Call DeviseOnnxExport.Export with the backbone's ImageModelDescriptor instead.");
+
     private float[] Project(float[] features, string input)
     {
         if (features.Length != Head.InputDimension)
