@@ -22,7 +22,8 @@ namespace ImageSearch.Embeddings.Devise;
 /// the same arithmetic as <see cref="DeviseHead.Embed(ReadOnlySpan{float}, bool)"/>; dropout does not appear.
 /// The backbone's opset is kept (7 or later is required; every added operator exists since opset 1).</para>
 /// <para>Input: the backbone's input tensor, float [N, 3, <see cref="ImageModelDescriptor.InputHeight"/>,
-/// <see cref="ImageModelDescriptor.InputWidth"/>], with a symbolic batch dimension <c>N</c>. Output:
+/// <see cref="ImageModelDescriptor.InputWidth"/>], with a symbolic batch dimension <c>N</c> (a graph declaring another
+/// fixed size is refused unless <see cref="ImageModelDescriptor.ResizeModelInput"/> is set). Output:
 /// <see cref="DeviseOnnxExportOptions.OutputName"/>, float [N, <see cref="DeviseHead.OutputDimension"/>].</para>
 /// <para>Preprocessing is NOT in the model: callers must decode, orient, resize and crop the photo, order the channels
 /// and normalise the pixels exactly as the descriptor says (<see cref="ImageModelDescriptor.ResizeMode"/>,
@@ -47,7 +48,7 @@ public static class DeviseOnnxExport
     /// <param name="path">The .onnx file to create or replace.</param>
     /// <param name="options">Normalisation, output name, verification; <see langword="null"/> for defaults.</param>
     /// <exception cref="ArgumentException">The descriptor is invalid; the head's input dimension differs from the
-    /// backbone's output dimension; the graph has no input <see cref="ImageModelDescriptor.InputName"/> or no tensor
+    /// backbone's output dimension; the graph's input has another shape; the graph has no input <see cref="ImageModelDescriptor.InputName"/> or no tensor
     /// <see cref="ImageModelDescriptor.OutputName"/>; the output name is empty or already used in the graph; or the
     /// verification run failed (the message gives ONNX Runtime's error).</exception>
     /// <exception cref="FileNotFoundException">The backbone's model file does not exist.</exception>
@@ -361,7 +362,8 @@ public static class DeviseOnnxExport
                     string name = Proto.GetString(Proto.Parse(f.Bytes), 1) ?? "";
                     if (name == d.InputName)
                     {
-                        // Symbolic batch; height and width as the descriptor says (a model may be run at another size).
+                        CheckInputShape(OnnxGraphBuilder.ReadDims(f.Bytes), d);
+                        // Symbolic batch; height and width as the descriptor says (they differ with ResizeModelInput).
                         result.Add(OnnxGraphBuilder.FloatValueInfo(OnnxGraphBuilder.GraphInput, name, BatchSymbol, 3L, (long)d.InputHeight, (long)d.InputWidth));
                     }
                     else if (subgraphs || needed.Contains(name))
@@ -391,6 +393,25 @@ public static class DeviseOnnxExport
         AppendHead(result, d, head, options, new Names(used, nodeNames));
         result.Add(OnnxGraphBuilder.FloatValueInfo(OnnxGraphBuilder.GraphOutput, options.OutputName, BatchSymbol, (long)head.OutputDimension));
         return Proto.Write(result);
+    }
+
+    private static void CheckInputShape(long?[]? dims, ImageModelDescriptor d)
+    {
+        if (dims is null)
+        {
+            return;
+        }
+
+        bool sizeOk = d.ResizeModelInput
+            || ((dims.Length < 3 || dims[2] is null || dims[2] == d.InputHeight) && (dims.Length < 4 || dims[3] is null || dims[3] == d.InputWidth));
+        if (dims.Length != 4 || dims[1] is not (null or 3) || !sizeOk)
+        {
+            string shown = string.Join(",", dims.Select(x => x?.ToString(CultureInfo.InvariantCulture) ?? "?"));
+            throw new ArgumentException(
+                $"Input '{d.InputName}' of '{d.ModelPath}' has shape [{shown}], but the descriptor gives [N,3,{d.InputHeight},{d.InputWidth}]" +
+                (d.ResizeModelInput ? "." : " (set ResizeModelInput to run a fully convolutional model at another size)."),
+                "backbone");
+        }
     }
 
     private static void AppendHead(List<ProtoField> g, ImageModelDescriptor d, DeviseHead head, DeviseOnnxExportOptions options, Names names)

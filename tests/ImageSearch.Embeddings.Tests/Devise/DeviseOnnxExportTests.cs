@@ -280,13 +280,13 @@ public sealed class DeviseOnnxExportTests(ITestOutputHelper output) : IDisposabl
     }
 
     [SharedDataFact]
-    public async Task ResNet18_last_feature_map_with_pooling_matches_DeviseEmbedder()
+    public async Task ResNet18_at_another_input_size_matches_DeviseEmbedder()
     {
-        // The spatial variant of ResNet-18: the last ReLU's [N,512,7,7] map, averaged by a GlobalAveragePool node
-        // (the packaged 7x7 AveragePool is cut off), as a descriptor with another input size would need.
-        var d = ImageModels.ResNet18() with { Name = "resnet18-map", OutputName = "ReLU393_Output_0", GlobalAveragePool = true };
+        // ImageModels.ResNet18(inputSize: 256): the graph's input is re-declared [N,3,256,256] and the last block's
+        // 8x8 map (ReLU393_Output_0) averaged by a GlobalAveragePool node.
+        var d = ImageModels.ResNet18(inputSize: 256);
         using var backbone = new OnnxImageEmbedder(d, new OnnxImageEmbedderOptions { BatchSize = 2 });
-        var devise = new DeviseEmbedder(backbone, RandomHead(512, 128, 50, seed: 10, featureScale: 2f));
+        var devise = new DeviseEmbedder(backbone, RandomHead(512, 64, 20, seed: 12, featureScale: 2f));
         byte[] model;
         using (var ms = new MemoryStream())
         {
@@ -295,33 +295,18 @@ public sealed class DeviseOnnxExportTests(ITestOutputHelper output) : IDisposabl
         }
 
         var proto = OnnxModelProto.FromBytes(model, "exported");
-        Assert.DoesNotContain(proto.Nodes, n => n.OpType == "AveragePool");
+        Assert.Equal([null, 3L, 256L, 256L], Assert.Single(proto.Inputs).Dims);
+        Assert.DoesNotContain(proto.Nodes, n => n.OpType == "AveragePool"); // the packaged 7x7 pooling is cut off
         Assert.Contains(proto.Nodes, n => n.OpType == "GlobalAveragePool");
         string[] paths = PhotoPaths(2);
         var results = await devise.EmbedBatchAsync(paths);
         var expected = results.SelectMany(r => r.Vector ?? throw r.Error!).ToArray();
-        float[] actual = Run(model, d.InputName, Tensors(backbone, paths), paths.Length, d.InputHeight, d.InputWidth);
-        AssertClose(expected, actual, 1e-4f);
-    }
+        AssertClose(expected, Run(model, d.InputName, Tensors(backbone, paths), 2, 256, 256), 1e-4f);
 
-    [SharedDataFact]
-    public void ResNet18_feature_map_export_runs_at_another_input_size()
-    {
-        // A larger input: the graph's input is re-declared [N,3,256,256] and the 8x8 map pooled.
-        var d = ImageModels.ResNet18() with
-        {
-            Name = "resnet18-256", OutputName = "ReLU393_Output_0", GlobalAveragePool = true,
-            InputWidth = 256, InputHeight = 256, ResizeShortSide = 256, MeanImage = null,
-        };
-        byte[] model = ExportToBytes(d, RandomHead(512, 64, 20, seed: 12));
-        Assert.Equal([null, 3L, 256L, 256L], Assert.Single(OnnxModelProto.FromBytes(model, "exported").Inputs).Dims);
-        var r = new Random(13);
-        var x = new float[2 * 3 * 256 * 256];
-        for (int i = 0; i < x.Length; i++) x[i] = (float)(r.NextDouble() * 200 - 100);
-        float[] y = Run(model, d.InputName, x, 2, 256, 256);
-        Assert.Equal(40, y.Length);
-        for (int n = 0; n < 2; n++) Assert.Equal(1f, MathF.Sqrt(y.AsSpan(n * 20, 20).ToArray().Sum(v => v * v)), 4);
-        Assert.Contains(y, v => v != y[0]);
+        // Without ResizeModelInput the graph's fixed 224 input is not silently re-declared.
+        var ex = Assert.Throws<ArgumentException>(() => ExportToBytes(d with { ResizeModelInput = false }, devise.Head));
+        Assert.Contains("[1,3,224,224]", ex.Message);
+        Assert.Contains("ResizeModelInput", ex.Message);
     }
 
     [SharedDataFact]

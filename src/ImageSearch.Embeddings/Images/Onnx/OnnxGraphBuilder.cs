@@ -103,6 +103,29 @@ internal static class OnnxGraphBuilder
     public static ProtoField DefaultOpset(long version)
         => Proto.Bytes(ModelOpsetImport, Proto.Write([Proto.String(1, ""), Proto.Varint(2, (ulong)version)]));
 
+    /// <summary>The dimensions of a tensor ValueInfoProto (null for a symbolic or unknown one), or null without a shape.</summary>
+    public static long?[]? ReadDims(ReadOnlyMemory<byte> valueInfo)
+    {
+        if (Proto.GetMessage(Proto.Parse(valueInfo), 2) is not { } type
+            || Proto.GetMessage(Proto.Parse(type.Bytes), 1) is not { } tensor
+            || Proto.GetMessage(Proto.Parse(tensor.Bytes), 2) is not { } shape)
+        {
+            return null;
+        }
+
+        var dims = new List<long?>();
+        foreach (var d in Proto.Parse(shape.Bytes))
+        {
+            if (d.Number == 1 && d.Type == WireType.LengthDelimited)
+            {
+                ulong? v = Proto.GetVarint(Proto.Parse(d.Bytes), 1);
+                dims.Add(v is null ? null : (long)v.Value);
+            }
+        }
+
+        return [.. dims];
+    }
+
     /// <summary>Whether a NodeProto (its bytes) has a graph-valued attribute (If, Loop, Scan bodies).</summary>
     public static bool HasSubgraph(List<ProtoField> node)
     {
