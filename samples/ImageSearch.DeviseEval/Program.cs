@@ -3,7 +3,8 @@
 // Options: --mixup ALPHA --standardize --epochs N --lr X --wd X --batch N --hidden N --dropout X --optimizer sgd|adam --schedule onecycle|cosine|constant
 //          --patience N --seed N --split-seed N --threads N --markdown FILE
 //          --views none|mirror,stretch,stretch-mirror (default: all three) --no-train-views --no-tta   (extra views: augmentation / test-time averaging)
-//          --loss cosine|hinge --margin X
+//          --probe (also print the logistic-regression reference on the same split and features)
+//          --loss cosine|hinge --margin X --input-size N (ResNet-18 input side, default 320; 224 = the graph's own size)
 //          --tune [--grid-lr a,b --grid-wd a,b --grid-epochs a,b --grid-dropout a,b --folds N]
 //                 grid search printing only scores on validation folds of the training part (never held-out ones)
 using System.Globalization;
@@ -14,11 +15,12 @@ using ImageSearch.Embeddings.Words;
 var opt = new DeviseEvaluationOptions();
 var t = opt.Training;
 string? markdown = null;
-bool tune = false, diagnose = false;
+bool tune = false, diagnose = false, probe = false;
 string? featureNorm = null;
 string? gridLr = null, gridWd = null, gridEpochs = null, gridDropout = null;
 int folds = 3;
 string[] views = ["mirror", "stretch", "stretch-mirror"]; // the default extra views (docs/evaluation.md)
+int inputSize = DeviseEvaluation.DefaultInputSize;
 for (int i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -46,11 +48,13 @@ for (int i = 0; i < args.Length; i++)
         case "--tune": tune = true; break;
         case "--feature-norm": featureNorm = Next(); break;
         case "--diagnose": diagnose = true; break;
+        case "--probe": probe = true; break;
         case "--grid-lr": gridLr = Next(); break;
         case "--grid-wd": gridWd = Next(); break;
         case "--grid-epochs": gridEpochs = Next(); break;
         case "--grid-dropout": gridDropout = Next(); break;
         case "--folds": folds = I(); break;
+        case "--input-size": inputSize = I(); break;
         case "--views": views = Next().Split(','); break;
         case "--loss": t = t with { Loss = Next() == "hinge" ? DeviseLoss.RankHinge : DeviseLoss.Cosine }; break;
         case "--margin": t = t with { Margin = F() }; break;
@@ -60,14 +64,15 @@ for (int i = 0; i < args.Length; i++)
     }
 }
 opt = opt with { Training = t };
-var viewDescriptors = views.Select(v => v switch
+var backbone = ImageModels.ResNet18(inputSize: inputSize);
+var viewDescriptors = views.Where(v => v != "none").Select(v => v switch
 {
-    "mirror" => DeviseViews.Mirror(ImageModels.ResNet18()),
-    "stretch" => DeviseViews.Stretch(ImageModels.ResNet18()),
-    "stretch-mirror" => DeviseViews.Mirror(DeviseViews.Stretch(ImageModels.ResNet18())),
+    "mirror" => DeviseViews.Mirror(backbone),
+    "stretch" => DeviseViews.Stretch(backbone),
+    "stretch-mirror" => DeviseViews.Mirror(DeviseViews.Stretch(backbone)),
     _ => throw new ArgumentException($"unknown view {v} (mirror, stretch, stretch-mirror)"),
 }).ToArray();
-Task<DeviseEvaluationData> Load() => DeviseEvaluation.LoadPascalAsync(null, null, Console.Out, default, viewDescriptors);
+Task<DeviseEvaluationData> Load() => DeviseEvaluation.LoadPascalAsync(null, null, Console.Out, default, viewDescriptors, backbone);
 
 if (!GloveCache.IsAvailable()) { Console.Error.WriteLine("GloVe not found: run scripts/fetch-glove.sh"); return 1; }
 if (!PascalDataset.TryFind(out _)) { Console.Error.WriteLine("Pascal Sentences not found (shared folder)"); return 1; }
@@ -101,8 +106,15 @@ if (tune)
     return 0;
 }
 
-var report = DeviseEvaluation.Evaluate(await Load(), opt, Console.Out);
+var loaded = await Load();
+var report = DeviseEvaluation.Evaluate(loaded, opt, Console.Out);
 string md = report.ToMarkdown();
+if (probe)
+{
+    var (acc, rp) = DeviseEvaluation.LinearProbe(loaded, opt);
+    md += Environment.NewLine + FormattableString.Invariant(
+        $"Supervised reference (logistic regression on the same features, 20 labels, no words): held-out accuracy {acc:P1}, class-ranking R-precision {rp:F3}.") + Environment.NewLine;
+}
 Console.WriteLine();
 Console.WriteLine(md);
 if (markdown is not null) File.WriteAllText(markdown, md);
