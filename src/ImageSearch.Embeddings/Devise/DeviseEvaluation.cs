@@ -331,14 +331,7 @@ public static class DeviseEvaluation
         views ??= [];
         foreach (float[] v in views)
             if (v is null || v.Length != features.Length) throw new ArgumentException("Every view needs one feature row per photo, like the features.", nameof(views));
-        float[] testFeatures = features;
-        if (options.AverageViews && views.Count > 0)
-        {
-            // Test-time averaging: mean feature over the original and every extra view.
-            testFeatures = (float[])features.Clone();
-            foreach (float[] v in views) TensorPrimitives.Add(testFeatures, v, testFeatures);
-            TensorPrimitives.Multiply(testFeatures, 1f / (views.Count + 1), testFeatures);
-        }
+        float[] testFeatures = TestFeatures(features, views, options.AverageViews);
         ReadOnlySpan<float> Feature(int i) => testFeatures.AsSpan(i * d, d);
         ReadOnlySpan<float> Target(int i) => mapped[labels[i]].Vector;
 
@@ -452,21 +445,14 @@ public static class DeviseEvaluation
         }
 
         ClassWeights weights = LogisticRegressionHead.Train(x, d, y, data.ClassNames, new LogisticRegressionOptions { L2 = l2 });
-        var test = new float[d];
+        float[] test = TestFeatures(data.Features, data.Views, options.AverageViews);
         var scores = new float[held.Length * classes];
         int correct = 0;
         for (int r = 0; r < held.Length; r++)
         {
             int i = held[r];
-            data.Features.AsSpan(i * d, d).CopyTo(test);
-            if (options.AverageViews && data.Views.Count > 0)
-            {
-                foreach (float[] v in data.Views) TensorPrimitives.Add(test, v.AsSpan(i * d, d), test);
-                TensorPrimitives.Multiply(test, 1f / (data.Views.Count + 1), test);
-            }
-
             Span<float> s = scores.AsSpan(r * classes, classes);
-            weights.Score(test, s);
+            weights.Score(test.AsSpan(i * d, d), s);
             TensorPrimitives.SoftMax(s, s);
             if (TensorPrimitives.IndexOfMax(s) == data.Labels[i]) correct++;
         }
@@ -556,6 +542,16 @@ public static class DeviseEvaluation
     }
 
     // Mean over classes of precision at R, R = the class's number of photos in the set.
+    // Test-time averaging: mean feature over the original and every extra view (the features themselves without views).
+    private static float[] TestFeatures(float[] features, IReadOnlyList<float[]> views, bool average)
+    {
+        if (!average || views.Count == 0) return features;
+        var mean = (float[])features.Clone();
+        foreach (float[] v in views) TensorPrimitives.Add(mean, v, mean);
+        TensorPrimitives.Multiply(mean, 1f / (views.Count + 1), mean);
+        return mean;
+    }
+
     private static double RPrecision(int[] rows, float[] vectors, int[] labels, MappedLabel[] mapped, int dim)
     {
         if (rows.Length == 0) return 0;

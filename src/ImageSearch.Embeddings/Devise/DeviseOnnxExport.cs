@@ -142,19 +142,8 @@ public static class DeviseOnnxExport
             throw new FileNotFoundException($"Model file '{backbone.ModelPath}' of backbone '{backbone.Name}' does not exist.", backbone.ModelPath);
         }
 
-        byte[] bytes = File.ReadAllBytes(backbone.ModelPath);
-        List<ProtoField> model, graph;
-        try
-        {
-            model = Proto.Parse(bytes);
-            var graphField = Proto.GetMessage(model, OnnxGraphBuilder.ModelGraph)
-                ?? throw new InvalidDataException("it has no graph");
-            graph = Proto.Parse(graphField.Bytes);
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new InvalidDataException($"'{backbone.ModelPath}' is not a readable ONNX model: {ex.Message}", ex);
-        }
+        var proto = OnnxModelProto.Load(backbone.ModelPath);
+        List<ProtoField> model = proto.ModelFields, graph = proto.GraphFields;
 
         long opset = DefaultOpset(model, backbone.ModelPath);
         byte[] newGraph = BuildGraph(graph, backbone, head, options);
@@ -402,9 +391,7 @@ public static class DeviseOnnxExport
             return;
         }
 
-        bool sizeOk = d.ResizeModelInput
-            || ((dims.Length < 3 || dims[2] is null || dims[2] == d.InputHeight) && (dims.Length < 4 || dims[3] is null || dims[3] == d.InputWidth));
-        if (dims.Length != 4 || dims[1] is not (null or 3) || !sizeOk)
+        if (!d.AcceptsInputShape(dims))
         {
             string shown = string.Join(",", dims.Select(x => x?.ToString(CultureInfo.InvariantCulture) ?? "?"));
             throw new ArgumentException(

@@ -103,6 +103,14 @@ public sealed record ImageModelDescriptor
     /// <summary>Scale every embedding to unit length (a zero vector stays zero).</summary>
     public bool L2Normalize { get; init; }
 
+    /// <summary>
+    /// Whether a graph input of these dimensions ([N,3,H,W], unknown ones <see langword="null"/>) can take this
+    /// descriptor's tensors: three channels, and the descriptor's height and width unless <see cref="ResizeModelInput"/>.
+    /// </summary>
+    internal bool AcceptsInputShape(long?[] dims)
+        => dims.Length == 4 && (dims[1] is null or 3)
+            && (ResizeModelInput || ((dims[2] is null || dims[2] == InputHeight) && (dims[3] is null || dims[3] == InputWidth)));
+
     /// <summary>Checks the descriptor's own consistency (not the model file).</summary>
     /// <exception cref="ArgumentException">A field is out of range; the message names it.</exception>
     public void Validate()

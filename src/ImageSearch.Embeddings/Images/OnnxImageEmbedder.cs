@@ -517,9 +517,7 @@ public sealed class OnnxImageEmbedder : IEmbedder<string>, IDisposable
         if (input.Dims is { } dims)
         {
             string shown = string.Join(",", dims.Select(x => x?.ToString() ?? "?"));
-            bool ok = dims.Length == 4 && (dims[1] is null or 3)
-                && (d.ResizeModelInput || ((dims[2] is null || dims[2] == d.InputHeight) && (dims[3] is null || dims[3] == d.InputWidth)));
-            if (!ok)
+            if (!d.AcceptsInputShape(dims))
             {
                 throw new ArgumentException(
                     $"Input '{d.InputName}' of '{d.ModelPath}' has shape [{shown}], but the descriptor gives [N,3,{d.InputHeight},{d.InputWidth}].", "descriptor");

@@ -14,6 +14,7 @@ internal static class OnnxGraphBuilder
     public const int GraphInitializer = 5;
     public const int GraphInput = 11;
     public const int GraphOutput = 12;
+    public const int GraphValueInfo = 13;
 
     // ModelProto fields.
     public const int ModelIrVersion = 1;

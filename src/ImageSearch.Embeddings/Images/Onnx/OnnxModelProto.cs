@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using static ImageSearch.Embeddings.Images.Onnx.OnnxGraphBuilder;
 
 namespace ImageSearch.Embeddings.Images.Onnx;
 
@@ -68,13 +69,6 @@ internal sealed class OnnxTensor
 /// </summary>
 internal sealed class OnnxModelProto
 {
-    private const int ModelGraph = 7;
-    private const int GraphNode = 1;
-    private const int GraphInitializer = 5;
-    private const int GraphInput = 11;
-    private const int GraphOutput = 12;
-    private const int GraphValueInfo = 13;
-
     private readonly List<ProtoField> _model;
     private readonly List<ProtoField> _graph;
 
@@ -96,6 +90,12 @@ internal sealed class OnnxModelProto
 
     /// <summary>Where the model came from (for error messages).</summary>
     public string Source { get; }
+
+    /// <summary>The ModelProto's top-level fields as read (for writers that rebuild the model).</summary>
+    public List<ProtoField> ModelFields => _model;
+
+    /// <summary>The GraphProto's fields as read.</summary>
+    public List<ProtoField> GraphFields => _graph;
 
     public static OnnxModelProto Load(string path) => new(File.ReadAllBytes(path), path);
 
@@ -316,50 +316,16 @@ internal sealed class OnnxModelProto
     private static byte[] DropShape(ReadOnlyMemory<byte> valueInfo) => EditShape(valueInfo, _ => null);
 
     private static byte[] SetFirstDim(ReadOnlyMemory<byte> valueInfo, string symbol)
-    {
-        var vi = Proto.Parse(valueInfo);
-        for (int i = 0; i < vi.Count; i++)
+        => EditShape(valueInfo, shape =>
         {
-            if (vi[i].Number != 2)
+            int firstDim = shape.FindIndex(d => d.Number == 1);
+            if (firstDim >= 0)
             {
-                continue;
+                shape[firstDim] = Proto.Bytes(1, Proto.Write([Proto.String(2, symbol)]));
             }
 
-            var type = Proto.Parse(vi[i].Bytes);
-            for (int j = 0; j < type.Count; j++)
-            {
-                if (type[j].Number != 1)
-                {
-                    continue;
-                }
-
-                var tensor = Proto.Parse(type[j].Bytes);
-                for (int k = 0; k < tensor.Count; k++)
-                {
-                    if (tensor[k].Number != 2)
-                    {
-                        continue;
-                    }
-
-                    var shape = Proto.Parse(tensor[k].Bytes);
-                    int firstDim = shape.FindIndex(d => d.Number == 1);
-                    if (firstDim < 0)
-                    {
-                        continue;
-                    }
-
-                    shape[firstDim] = Proto.Bytes(1, Proto.Write([Proto.String(2, symbol)]));
-                    tensor[k] = Proto.Bytes(2, Proto.Write(shape));
-                }
-
-                type[j] = Proto.Bytes(1, Proto.Write(tensor));
-            }
-
-            vi[i] = Proto.Bytes(2, Proto.Write(type));
-        }
-
-        return Proto.Write(vi);
-    }
+            return shape;
+        });
 
     private List<OnnxValueInfo> ReadValueInfos(int fieldNumber)
     {
