@@ -1,9 +1,7 @@
+using ImageSearch;
 using System.Diagnostics;
 using System.Globalization;
 using ImageSearch.Ann;
-using ImageSearch.Distances;
-using ImageSearch.Indexes;
-using ImageSearch.Storage;
 
 // Recall/QPS harness on TEXMEX files, as ann-benchmarks measures: single mode runs queries one at a time on one thread;
 // batch mode hands every query to SearchBatch on --threads threads.
@@ -24,7 +22,7 @@ DistanceMetric metric = a.Get("metric", "cosine") switch
 {
     "cosine" or "angular" => DistanceMetric.Cosine,
     "ip" or "dot" => DistanceMetric.InnerProduct,
-    "l2" or "euclidean" => DistanceMetric.L2,
+    "l2" or "euclidean" => DistanceMetric.SquaredL2,
     var other => throw new ArgumentException($"Unknown metric '{other}'."),
 };
 VectorElementType element = a.Get("element", "f32") == "f16" ? VectorElementType.Float16 : VectorElementType.Float32;

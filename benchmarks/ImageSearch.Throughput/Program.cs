@@ -1,3 +1,4 @@
+using ImageSearch;
 // Image embedding throughput: end-to-end (decode + preprocess + inference, pipelined) against ONNX Runtime alone on
 // tensors decoded beforehand, for ResNet-18 and the int8 MobileNetV2, on the Pascal Sentences photos.
 // Usage: dotnet run -c Release --project benchmarks/ImageSearch.Throughput -- [--models resnet18,mobilenetv2]
@@ -6,7 +7,6 @@
 // batches with the same number of concurrent runs as the pipeline. CPU ms/img (process CPU time / images) is given
 // as well as images/s because on a shared machine it is the steadier of the two.
 using System.Diagnostics;
-using ImageSearch.Embeddings.Images;
 
 var opts = Args.Parse(args);
 var data = PascalDataset.Load();

@@ -1,11 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using ImageSearch.Distances;
-using ImageSearch.Embeddings.Devise;
-using ImageSearch.Embeddings.Engine;
-using ImageSearch.Embeddings.Words;
-using ImageSearch.Indexes.Hnsw;
-using ImageSearch.Queries;
 using Spectre.Console;
 
 namespace ImageSearch.Cli;

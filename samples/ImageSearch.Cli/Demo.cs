@@ -1,9 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using ImageSearch.Embeddings.Devise;
-using ImageSearch.Embeddings.Engine;
-using ImageSearch.Embeddings.Images;
-using ImageSearch.Embeddings.Words;
 using Spectre.Console;
 
 namespace ImageSearch.Cli;
@@ -159,7 +155,7 @@ internal static class Demo
     private static bool Mentions(string captionFile, string word)
         => File.Exists(captionFile) && DeviseEvaluation.ReadCaptionWords(captionFile).Contains(word);
 
-    private static int Count(IReadOnlyList<ImageSearch.Queries.SearchHit<PhotoInfo>> hits, string label)
+    private static int Count(IReadOnlyList<SearchHit<PhotoInfo>> hits, string label)
         => hits.Count(h => h.Payload.Label == label);
 
     private static void Step(IAnsiConsole c, int n, string title, string how)

@@ -1,3 +1,4 @@
+using ImageSearch;
 using ImageSearch.Cli;
 
 using var cts = new CancellationTokenSource();

@@ -1,3 +1,4 @@
+using ImageSearch;
 // DeViSE evaluation on Pascal Sentences (docs/evaluation.md).
 //   dotnet run -c Release --project samples/ImageSearch.DeviseEval [-- options]
 // Options: --mixup ALPHA --standardize --epochs N --lr X --wd X --batch N --hidden N --dropout X --optimizer sgd|adam --schedule onecycle|cosine|constant
@@ -8,9 +9,6 @@
 //          --tune [--grid-lr a,b --grid-wd a,b --grid-epochs a,b --grid-dropout a,b --folds N]
 //                 grid search printing only scores on validation folds of the training part (never held-out ones)
 using System.Globalization;
-using ImageSearch.Embeddings.Devise;
-using ImageSearch.Embeddings.Images;
-using ImageSearch.Embeddings.Words;
 
 var opt = new DeviseEvaluationOptions();
 var t = opt.Training;

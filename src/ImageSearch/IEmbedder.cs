@@ -1,7 +1,7 @@
 namespace ImageSearch;
 
 /// <summary>
-/// Turns inputs (image files, words, ...) into fixed-dimension vectors for an <see cref="Indexes.IVectorIndex"/>.
+/// Turns inputs (image files, words, ...) into fixed-dimension vectors for an <see cref="IVectorIndex"/>.
 /// </summary>
 /// <typeparam name="TInput">What is embedded, for example a file path or a word.</typeparam>
 /// <remarks>Implementations state their own thread-safety; those in ImageSearch.Embeddings are thread-safe.</remarks>

@@ -1,6 +1,4 @@
 using System.Text.Json;
-using ImageSearch.Embeddings.Images;
-using ImageSearch.Embeddings.Words;
 
 namespace ImageSearch.Cli.Tests;
 

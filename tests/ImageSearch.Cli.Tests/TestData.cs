@@ -1,7 +1,5 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
-using ImageSearch.Embeddings.Images;
-using ImageSearch.Embeddings.Words;
 
 namespace ImageSearch.Cli.Tests;
 

@@ -1,7 +1,6 @@
 using System.Numerics.Tensors;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
-using ImageSearch.Distances;
 
 namespace ImageSearch.Benchmarks.Kernels;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
-using ImageSearch.Distances;
 
 namespace ImageSearch.Benchmarks.Kernels;
 

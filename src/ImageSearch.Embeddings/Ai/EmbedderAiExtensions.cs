@@ -1,6 +1,6 @@
 using Microsoft.Extensions.AI;
 
-namespace ImageSearch.Embeddings.Ai;
+namespace ImageSearch;
 
 /// <summary>Conversions between ImageSearch embedders and Microsoft.Extensions.AI embedding generators.</summary>
 public static class EmbedderAiExtensions

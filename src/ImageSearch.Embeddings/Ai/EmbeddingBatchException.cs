@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Ai;
+namespace ImageSearch;
 
 /// <summary>
 /// Some inputs of a batch could not be embedded. Thrown by <see cref="EmbeddingGeneratorAdapter{TInput}"/>, whose

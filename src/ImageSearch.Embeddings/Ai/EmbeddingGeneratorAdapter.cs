@@ -1,6 +1,6 @@
 using Microsoft.Extensions.AI;
 
-namespace ImageSearch.Embeddings.Ai;
+namespace ImageSearch;
 
 /// <summary>
 /// Exposes any <see cref="IEmbedder{TInput}"/> as a Microsoft.Extensions.AI

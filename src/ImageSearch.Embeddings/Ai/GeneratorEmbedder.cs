@@ -1,6 +1,6 @@
 using Microsoft.Extensions.AI;
 
-namespace ImageSearch.Embeddings.Ai;
+namespace ImageSearch;
 
 /// <summary>
 /// The reverse adapter: any Microsoft.Extensions.AI <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> of

@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Classes;
+namespace ImageSearch;
 
 /// <summary>
 /// A linear classifier's weights per class: for each class a vector of the embedding's dimension (and optionally a

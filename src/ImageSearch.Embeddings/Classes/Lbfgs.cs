@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Classes;
+namespace ImageSearch;
 
 /// <summary>Limited-memory BFGS with Armijo backtracking; deterministic, single-threaded.</summary>
 internal static class Lbfgs

@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace ImageSearch.Embeddings.Classes;
+namespace ImageSearch;
 
 /// <summary>
 /// Trains a multinomial logistic-regression (softmax) classifier on embeddings, for backbones without a class head

@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Classes;
+namespace ImageSearch;
 
 /// <summary>Settings of <see cref="LogisticRegressionHead.Train"/>.</summary>
 public sealed class LogisticRegressionOptions

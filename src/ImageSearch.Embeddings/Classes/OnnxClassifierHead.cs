@@ -1,7 +1,5 @@
-using ImageSearch.Embeddings.Images;
-using ImageSearch.Embeddings.Images.Onnx;
 
-namespace ImageSearch.Embeddings.Classes;
+namespace ImageSearch;
 
 /// <summary>How a classifier weight initializer is laid out.</summary>
 public enum WeightLayout

@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>Rectified linear unit, forward and backward.</summary>
 internal static class Relu

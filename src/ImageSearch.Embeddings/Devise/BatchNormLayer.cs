@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// Batch normalisation over the feature columns of a row-major batch. Training mode normalises with the batch's

@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// Cosine loss <c>L = mean_i (1 - cos(p_i, t_i))</c> over a batch of row vectors, and its gradient

@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// Fully connected layer <c>y = x*W + b</c> on row-major batches. <c>W</c> is [in x out] row-major, so the

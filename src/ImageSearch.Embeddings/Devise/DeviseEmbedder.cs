@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// DeViSE image embedder: an image backbone (for example ResNet-18's pooled features) followed by a trained
@@ -64,9 +64,9 @@ public sealed class DeviseEmbedder : IEmbedder<string>
     /// </summary>
     /// <param name="path">The .onnx file to create or replace (written atomically).</param>
     /// <param name="options">Output name, verification; <see langword="null"/> for defaults (normalised output).</param>
-    /// <exception cref="NotSupportedException">The backbone is not an <see cref="Images.OnnxImageEmbedder"/> (for example a
+    /// <exception cref="NotSupportedException">The backbone is not an <see cref="OnnxImageEmbedder"/> (for example a
     /// <see cref="ViewAveragingEmbedder"/>: test-time view averaging is not part of an exported model).</exception>
-    /// <exception cref="ArgumentException">See <see cref="DeviseOnnxExport.Export(Images.ImageModelDescriptor, DeviseHead, string, DeviseOnnxExportOptions?)"/>.</exception>
+    /// <exception cref="ArgumentException">See <see cref="DeviseOnnxExport.Export(ImageModelDescriptor, DeviseHead, string, DeviseOnnxExportOptions?)"/>.</exception>
     public void ExportOnnx(string path, DeviseOnnxExportOptions? options = null)
         => DeviseOnnxExport.Export(OnnxBackbone(), Head, path, options);
 
@@ -76,8 +76,8 @@ public sealed class DeviseEmbedder : IEmbedder<string>
     public void ExportOnnx(Stream stream, DeviseOnnxExportOptions? options = null)
         => DeviseOnnxExport.Export(OnnxBackbone(), Head, stream, options);
 
-    private Images.ImageModelDescriptor OnnxBackbone()
-        => Backbone is Images.OnnxImageEmbedder onnx
+    private ImageModelDescriptor OnnxBackbone()
+        => Backbone is OnnxImageEmbedder onnx
             ? onnx.Descriptor
             : throw new NotSupportedException(
                 $"Only an OnnxImageEmbedder backbone can be exported to ONNX; this embedder's backbone is a {Backbone.GetType().Name}. " +

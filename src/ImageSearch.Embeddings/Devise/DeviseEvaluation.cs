@@ -2,13 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Numerics.Tensors;
 using System.Text;
-using ImageSearch.Distances;
-using ImageSearch.Embeddings.Classes;
-using ImageSearch.Embeddings.Images;
-using ImageSearch.Embeddings.Words;
-using ImageSearch.Indexes;
 
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>Settings of <see cref="DeviseEvaluation"/>. Immutable; may be shared.</summary>
 public sealed record DeviseEvaluationOptions
@@ -518,7 +513,7 @@ public static class DeviseEvaluation
             foreach (int j in train.OrderByDescending(j => System.Numerics.Tensors.TensorPrimitives.Dot(u, Unit(j))).Take(10)) votes[data.Labels[j]]++;
             if (Array.IndexOf(votes, votes.Max()) == data.Labels[i]) knnHits++;
         }
-        var lr = Classes.LogisticRegressionHead.Train(Rows(train, F, d), d, train.Select(i => data.Labels[i]).ToArray(), data.ClassNames);
+        var lr = LogisticRegressionHead.Train(Rows(train, F, d), d, train.Select(i => data.Labels[i]).ToArray(), data.ClassNames);
         int lrHits = 0;
         foreach (int i in val)
         {

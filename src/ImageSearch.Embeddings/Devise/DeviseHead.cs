@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Numerics.Tensors;
 
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// A trained DeViSE head: maps a frozen CNN feature vector (for example ResNet-18's 512-d pooled output) into the

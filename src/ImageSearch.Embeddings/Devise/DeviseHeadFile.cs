@@ -1,9 +1,8 @@
-using ImageSearch.Storage;
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// The DeViSE head file (little-endian):

@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// The trainable DeViSE head: Dense(in, hidden) -> BatchNorm -> ReLU -> Dropout -> Dense(hidden, out) -> BatchNorm,

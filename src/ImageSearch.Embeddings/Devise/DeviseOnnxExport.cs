@@ -1,11 +1,8 @@
 using System.Globalization;
 using System.Numerics.Tensors;
-using ImageSearch.Embeddings.Images;
-using ImageSearch.Embeddings.Images.Onnx;
-using ImageSearch.Storage;
 using Microsoft.ML.OnnxRuntime;
 
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// Writes an image backbone and a trained <see cref="DeviseHead"/> as ONE ONNX model that maps a preprocessed image

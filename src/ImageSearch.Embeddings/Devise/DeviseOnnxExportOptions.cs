@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>Options of <see cref="DeviseOnnxExport"/>. Immutable and thread-safe.</summary>
 public sealed record DeviseOnnxExportOptions

@@ -1,8 +1,5 @@
-using ImageSearch.Distances;
-using ImageSearch.Embeddings.Words;
-using ImageSearch.Indexes;
 
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// Searches photos by words over an index of DeViSE photo vectors: one word, several words (average or sum of their

@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// Small seeded generator (xoshiro256**, seeded through SplitMix64) so initial weights, shuffles and dropout masks

@@ -1,8 +1,5 @@
-using ImageSearch.Distances;
-using ImageSearch.Embeddings.Words;
-using ImageSearch.Indexes;
 
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// Tags a DeViSE photo vector with its nearest words (cosine) from a tag vocabulary: the N most frequent words of a

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// Trains a <see cref="DeviseHead"/> on frozen CNN features against target word vectors with a cosine loss:

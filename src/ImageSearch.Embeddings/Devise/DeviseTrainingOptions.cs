@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>Which optimiser <see cref="DeviseTrainer"/> uses.</summary>
 public enum DeviseOptimizer

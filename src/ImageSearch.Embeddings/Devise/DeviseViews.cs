@@ -1,6 +1,5 @@
-using ImageSearch.Embeddings.Images;
 
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// Other views of a photo for the same backbone (augmentation and test-time averaging): each is a copy of a descriptor

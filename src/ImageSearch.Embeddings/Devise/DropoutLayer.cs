@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// Inverted dropout: in training each element is kept with probability <c>1 - rate</c> and scaled by

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Numerics;
 
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// Single-precision matrix products on row-major matrices: <c>C = A*B</c>, <c>C = A^T*B</c>, <c>C = A*B^T</c>

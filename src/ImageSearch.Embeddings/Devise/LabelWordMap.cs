@@ -1,6 +1,5 @@
-using ImageSearch.Embeddings.Words;
 
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// Maps class labels (which are not always words: <c>diningtable</c>, <c>tvmonitor</c>) to word-space target

@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>Applies one update step of SGD-Nesterov or AdamW to every parameter of a network. Not thread-safe.</summary>
 internal sealed class Optimizer

@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// DeViSE's hinge rank loss on cosines: <c>L = mean_i sum_{j : w_j != t_i} max(0, margin - cos(p_i, t_i) + cos(p_i, w_j))</c>,

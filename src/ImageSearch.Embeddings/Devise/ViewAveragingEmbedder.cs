@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Devise;
+namespace ImageSearch;
 
 /// <summary>
 /// Test-time averaging: embeds an image with several backbones of equal dimension (typically one model under several

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace ImageSearch.Embeddings.Engine;
+namespace ImageSearch;
 
 /// <summary>
 /// The framing of the engine's JSON side files: a first line <c>&lt;magic&gt; 1 &lt;sha256&gt;</c>, then a JSON document whose

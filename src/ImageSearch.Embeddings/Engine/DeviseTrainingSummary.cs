@@ -1,6 +1,5 @@
-using ImageSearch.Embeddings.Devise;
 
-namespace ImageSearch.Embeddings.Engine;
+namespace ImageSearch;
 
 /// <summary>What <see cref="ImageSearchEngine.TrainDeviseAsync"/> did.</summary>
 /// <param name="History">The trainer's epochs, best epoch and time.</param>

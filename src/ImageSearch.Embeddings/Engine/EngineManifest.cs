@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace ImageSearch.Embeddings.Engine;
+namespace ImageSearch;
 
 /// <summary>The <c>manifest.json</c> of an engine folder: written last on save, so it names only complete files.</summary>
 internal sealed record EngineManifest

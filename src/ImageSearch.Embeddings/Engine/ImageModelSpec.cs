@@ -1,8 +1,6 @@
 using System.Security.Cryptography;
-using ImageSearch.Embeddings.Images;
-using ImageSearch.Embeddings.Images.Onnx;
 
-namespace ImageSearch.Embeddings.Engine;
+namespace ImageSearch;
 
 /// <summary>
 /// Names the image model of an <see cref="ImageSearchEngine"/>: the built-in <c>resnet18</c> (512-d, from NuGet) or

@@ -2,15 +2,8 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Numerics.Tensors;
 using System.Security.Cryptography;
-using ImageSearch.Distances;
-using ImageSearch.Embeddings.Classes;
-using ImageSearch.Embeddings.Devise;
-using ImageSearch.Embeddings.Words;
-using ImageSearch.Indexes;
-using ImageSearch.Queries;
-using ImageSearch.Storage;
 
-namespace ImageSearch.Embeddings.Engine;
+namespace ImageSearch;
 
 /// <summary>
 /// A photo collection ready to search: an image embedder, a cosine index of the photos' vectors, the photos' payloads

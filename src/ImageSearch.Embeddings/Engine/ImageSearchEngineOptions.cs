@@ -1,9 +1,5 @@
-using ImageSearch.Distances;
-using ImageSearch.Embeddings.Images;
-using ImageSearch.Embeddings.Words;
-using ImageSearch.Indexes;
 
-namespace ImageSearch.Embeddings.Engine;
+namespace ImageSearch;
 
 /// <summary>Settings of an <see cref="ImageSearchEngine"/>. Immutable once passed; may be shared.</summary>
 public sealed class ImageSearchEngineOptions

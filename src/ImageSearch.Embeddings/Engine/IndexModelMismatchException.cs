@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Engine;
+namespace ImageSearch;
 
 /// <summary>An engine folder was opened with a different image model (or dimension) than the one that built it.</summary>
 public sealed class IndexModelMismatchException : InvalidOperationException

@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace ImageSearch.Embeddings.Engine;
+namespace ImageSearch;
 
 /// <summary>
 /// Wraps a backbone so its vectors come out at unit length: the engine's cosine index stores features normalised, so

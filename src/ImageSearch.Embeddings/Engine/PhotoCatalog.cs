@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Engine;
+namespace ImageSearch;
 
 /// <summary>Reads and writes the payload file of an engine folder (<see cref="ChecksummedJson"/> framing).</summary>
 internal static class PhotoCatalog
@@ -41,10 +41,10 @@ internal static class ClassWeightsFile
 
     internal sealed record Document(string[] Names, int Dimension, float[] Weights, float[] Bias);
 
-    public static void Write(Stream stream, Classes.ClassWeights weights)
+    public static void Write(Stream stream, ClassWeights weights)
         => ChecksummedJson.Write(stream, Magic, new Document([.. weights.ClassNames], weights.Dimension, weights.Matrix.ToArray(), weights.Bias.ToArray()));
 
-    public static Classes.ClassWeights Read(string path, int dimension)
+    public static ClassWeights Read(string path, int dimension)
     {
         var doc = ChecksummedJson.Read<Document>(path, Magic, "class weights");
         if (doc.Dimension != dimension)
@@ -54,7 +54,7 @@ internal static class ClassWeightsFile
 
         try
         {
-            return new Classes.ClassWeights(doc.Names, doc.Weights, doc.Dimension, doc.Bias);
+            return new ClassWeights(doc.Names, doc.Weights, doc.Dimension, doc.Bias);
         }
         catch (ArgumentException e)
         {

@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Engine;
+namespace ImageSearch;
 
 /// <summary>What an <see cref="ImageSearchEngine"/> knows about one indexed photo: the payload of its search hits.</summary>
 /// <param name="Path">The photo's absolute path.</param>

@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Engine;
+namespace ImageSearch;
 
 /// <summary>What <see cref="ImageSearchEngine.SyncFolderAsync"/> did.</summary>
 /// <param name="Folder">The folder synchronised (absolute).</param>

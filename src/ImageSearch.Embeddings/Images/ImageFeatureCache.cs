@@ -1,10 +1,9 @@
-using ImageSearch.Storage;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace ImageSearch.Embeddings.Images;
+namespace ImageSearch;
 
 /// <summary>
 /// Image embeddings kept on disk so a data set is embedded once: path -> vector for one model, in a versioned,

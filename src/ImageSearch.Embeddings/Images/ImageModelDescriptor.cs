@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Images;
+namespace ImageSearch;
 
 /// <summary>How a decoded photo is brought to the model's input size.</summary>
 public enum ImageResizeMode

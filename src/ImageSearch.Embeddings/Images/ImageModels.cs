@@ -1,6 +1,5 @@
-using ImageSearch.Embeddings.Images.Onnx;
 
-namespace ImageSearch.Embeddings.Images;
+namespace ImageSearch;
 
 /// <summary>
 /// Built-in model descriptors: ResNet-18 (512-d, from the NuGet package <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c>)

@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace ImageSearch.Embeddings.Images;
+namespace ImageSearch;
 
 /// <summary>EXIF orientation helpers (the mapping itself is applied by <see cref="Resampler"/>).</summary>
 internal static class ImageOrientation

@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace ImageSearch.Embeddings.Images;
+namespace ImageSearch;
 
 /// <summary>
 /// Decodes an encoded image with SkiaSharp and writes the model's NCHW float input for it. Thread-safe: it keeps no

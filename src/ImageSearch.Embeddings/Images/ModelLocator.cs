@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Images;
+namespace ImageSearch;
 
 /// <summary>Finds model files on disk; every failure message lists where it looked.</summary>
 internal static class ModelLocator

@@ -1,10 +1,9 @@
 using System.Collections.Concurrent;
 using System.Numerics.Tensors;
 using System.Threading.Channels;
-using ImageSearch.Embeddings.Images.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
-namespace ImageSearch.Embeddings.Images;
+namespace ImageSearch;
 
 /// <summary>
 /// Embeds image files (or encoded images in memory) with an ONNX model described by an <see cref="ImageModelDescriptor"/>.

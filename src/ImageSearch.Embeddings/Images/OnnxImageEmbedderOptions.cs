@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Images;
+namespace ImageSearch;
 
 /// <summary>Settings of an <see cref="OnnxImageEmbedder"/>. Immutable once passed to the embedder.</summary>
 public sealed class OnnxImageEmbedderOptions

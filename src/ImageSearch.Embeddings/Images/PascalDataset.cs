@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Images;
+namespace ImageSearch;
 
 /// <summary>
 /// The UIUC Pascal Sentences photos as found in the shared folder (<c>datasets/pascal-sentences/dataset/&lt;class&gt;/&lt;id&gt;.jpg</c>):

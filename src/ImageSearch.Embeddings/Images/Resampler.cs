@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Numerics.Tensors;
 using SkiaSharp;
 
-namespace ImageSearch.Embeddings.Images;
+namespace ImageSearch;
 
 /// <summary>
 /// Resizes a decoded RGBA (premultiplied) image straight into a model's normalised NCHW float planes, applying EXIF

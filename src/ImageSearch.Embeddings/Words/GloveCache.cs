@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Words;
+namespace ImageSearch;
 
 /// <summary>
 /// Finds the GloVe vectors fetched by <c>scripts/fetch-glove.sh</c> and keeps a binary cache of them beside the JSON.

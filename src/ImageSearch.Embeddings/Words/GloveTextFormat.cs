@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 
-namespace ImageSearch.Embeddings.Words;
+namespace ImageSearch;
 
 /// <summary>
 /// The GloVe text format: one word per line, <c>word v1 v2 ... vN</c>, separated by spaces (tabs are accepted too),

@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Words;
+namespace ImageSearch;
 
 /// <summary>
 /// Restrictions for a nearest-word search. All set restrictions apply together. Immutable once built; may be shared

@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Words;
+namespace ImageSearch;
 
 /// <summary>How <see cref="WordVectors.Compose(IEnumerable{string}, PhraseMode, UnknownWordPolicy)"/> combines the vectors of a phrase's words.</summary>
 public enum PhraseMode

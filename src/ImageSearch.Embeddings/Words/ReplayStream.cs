@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Words;
+namespace ImageSearch;
 
 /// <summary>A read-only stream that first replays bytes already read from an inner stream (to sniff a format), then reads on.</summary>
 internal sealed class ReplayStream(byte[] prefix, int prefixLength, Stream inner, bool ownsInner) : Stream

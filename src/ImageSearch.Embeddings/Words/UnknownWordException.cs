@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Words;
+namespace ImageSearch;
 
 /// <summary>One or more words are not in a <see cref="WordVectors"/> vocabulary.</summary>
 /// <remarks>Derives from <see cref="KeyNotFoundException"/>, so code that catches a missing key catches it too.</remarks>

@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Words;
+namespace ImageSearch;
 
 /// <summary>What a phrase lookup does with words that are not in the vocabulary.</summary>
 public enum UnknownWordPolicy

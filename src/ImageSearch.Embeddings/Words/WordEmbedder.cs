@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Words;
+namespace ImageSearch;
 
 /// <summary>
 /// Embeds a word or a whitespace-separated phrase with a <see cref="WordVectors"/> table: a word gives its vector, a

@@ -1,4 +1,4 @@
-namespace ImageSearch.Embeddings.Words;
+namespace ImageSearch;
 
 /// <summary>One nearest word: the word, its rank in the vocabulary and its distance to the query.</summary>
 /// <param name="Word">The word, as stored in the vocabulary.</param>

@@ -1,7 +1,5 @@
-using ImageSearch.Distances;
-using ImageSearch.Indexes;
 
-namespace ImageSearch.Embeddings.Words;
+namespace ImageSearch;
 
 /// <summary>
 /// Nearest words by cosine, for a word or for any vector, through an <see cref="IVectorIndex"/> whose keys are word

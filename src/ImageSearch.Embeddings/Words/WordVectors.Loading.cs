@@ -1,7 +1,6 @@
-using ImageSearch.Storage;
 using System.IO.Compression;
 
-namespace ImageSearch.Embeddings.Words;
+namespace ImageSearch;
 
 /// <summary>The formats a word-vector file can be in; see <see cref="WordVectors.LoadAsync(string, CancellationToken)"/>.</summary>
 public enum WordVectorFormat

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Collections.ObjectModel;
 using System.Numerics.Tensors;
 
-namespace ImageSearch.Embeddings.Words;
+namespace ImageSearch;
 
 /// <summary>
 /// A word-vector table such as GloVe: a vocabulary in file order (GloVe files are sorted by corpus frequency, so a
@@ -51,7 +51,7 @@ public sealed partial class WordVectors
     public ReadOnlyMemory<float> Vectors => _vectors;
 
     /// <summary>
-    /// Nearest-word search over this vocabulary, through an exact cosine <see cref="Indexes.IVectorIndex"/> built on
+    /// Nearest-word search over this vocabulary, through an exact cosine <see cref="IVectorIndex"/> built on
     /// first use (once, thread-safely; about one copy of <see cref="Vectors"/> in memory).
     /// </summary>
     public WordNeighbours Neighbours => _neighbours.Value;

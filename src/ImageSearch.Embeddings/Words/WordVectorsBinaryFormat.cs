@@ -1,10 +1,9 @@
-using ImageSearch.Storage;
 using System.Buffers.Binary;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace ImageSearch.Embeddings.Words;
+namespace ImageSearch;
 
 /// <summary>
 /// Our compact binary cache of a <see cref="WordVectors"/> table (all integers little-endian):

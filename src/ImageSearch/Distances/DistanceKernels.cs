@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace ImageSearch.Distances;
+namespace ImageSearch;
 
 /// <summary>
 /// SIMD distance kernels over spans of <see cref="float"/> (and <see cref="Half"/> storage read with

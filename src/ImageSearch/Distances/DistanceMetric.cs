@@ -1,4 +1,4 @@
-namespace ImageSearch.Distances;
+namespace ImageSearch;
 
 /// <summary>
 /// How an index compares vectors. Every distance an index returns is "smaller is closer".
@@ -18,5 +18,5 @@ public enum DistanceMetric
     InnerProduct = 2,
 
     /// <summary>Squared Euclidean distance, <c>sum((q_i - v_i)^2)</c>, in [0, +inf).</summary>
-    L2 = 3,
+    SquaredL2 = 3,
 }

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace ImageSearch.Distances;
+namespace ImageSearch;
 
 public static partial class DistanceKernels
 {

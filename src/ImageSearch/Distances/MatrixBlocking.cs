@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace ImageSearch.Distances;
+namespace ImageSearch;
 
 /// <summary>What a score-matrix kernel accumulates for one query element (broadcast) against packed row elements.</summary>
 internal interface IMatrixOperation

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
-namespace ImageSearch.Distances;
+namespace ImageSearch;
 
 /// <summary>
 /// Software prefetch for the row scans. A single-query scan is bound by memory bandwidth; asking for the next group of

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace ImageSearch.Distances;
+namespace ImageSearch;
 
 /// <summary>
 /// Portable scalar implementations: the fallback when no SIMD is available or it is disabled, and the baseline

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace ImageSearch.Distances;
+namespace ImageSearch;
 
 public static partial class DistanceKernels
 {

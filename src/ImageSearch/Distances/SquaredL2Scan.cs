@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace ImageSearch.Distances;
+namespace ImageSearch;
 
 public static partial class DistanceKernels
 {

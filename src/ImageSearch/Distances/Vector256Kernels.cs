@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace ImageSearch.Distances;
+namespace ImageSearch;
 
 /// <summary>
 /// 256-bit implementations (AVX2 on x64). Callers must check <see cref="Vector256.IsHardwareAccelerated"/>;

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace ImageSearch.Distances;
+namespace ImageSearch;
 
 /// <summary>
 /// 512-bit implementations (AVX-512 on x64). Callers must check <see cref="Vector512.IsHardwareAccelerated"/>;

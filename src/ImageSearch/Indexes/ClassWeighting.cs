@@ -1,8 +1,6 @@
 using System.Numerics.Tensors;
-using ImageSearch.Distances;
-using ImageSearch.Storage;
 
-namespace ImageSearch.Indexes;
+namespace ImageSearch;
 
 /// <summary>
 /// Class-weighted distances: query and row are both multiplied element-wise by a weight vector w before comparing.
@@ -83,7 +81,7 @@ internal sealed class ClassWeighting
             block = _rowBuffer.AsSpan(0, rows * dimension);
         }
 
-        if (_metric == DistanceMetric.L2)
+        if (_metric == DistanceMetric.SquaredL2)
         {
             DistanceKernels.WeightedSquaredL2Scan(_query, _squaredWeights, block, distances);
             return;

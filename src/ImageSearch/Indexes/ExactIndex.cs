@@ -2,10 +2,8 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using ImageSearch.Distances;
-using ImageSearch.Storage;
 
-namespace ImageSearch.Indexes;
+namespace ImageSearch;
 
 /// <summary>
 /// Brute-force nearest-neighbour search: every query is compared with every stored vector, so results are exact
@@ -318,7 +316,7 @@ public sealed class ExactIndex : IVectorIndex
             {
                 weighting.Scan(page, rows, dim, s, norms[..rows]);
             }
-            else if (store.Metric == DistanceMetric.L2)
+            else if (store.Metric == DistanceMetric.SquaredL2)
             {
                 if (page.F32 is { } f) DistanceKernels.SquaredL2Scan(q, f.AsSpan(0, rows * dim), s);
                 else DistanceKernels.SquaredL2Scan(q, page.F16.AsSpan(0, rows * dim), s);
@@ -329,7 +327,7 @@ public sealed class ExactIndex : IVectorIndex
                 else DistanceKernels.DotScan(q, page.F16.AsSpan(0, rows * dim), s);
             }
 
-            bool similarity = weighting is null && store.Metric != DistanceMetric.L2; // weighted scans yield distances
+            bool similarity = weighting is null && store.Metric != DistanceMetric.SquaredL2; // weighted scans yield distances
             Select(s, similarity, page, 0, filter, heap, ref count);
         }
     }
@@ -393,7 +391,7 @@ public sealed class ExactIndex : IVectorIndex
     {
         VectorStore store = _store;
         int dim = store.Dimension, rowsPerPage = store.RowsPerPage, slots = store.SlotCount;
-        bool l2 = store.Metric == DistanceMetric.L2;
+        bool l2 = store.Metric == DistanceMetric.SquaredL2;
         var heaps = new SearchResult[nq * k];
         var counts = new int[nq];
         float[] scores = Scratch(QueryBlock * RowBlock);

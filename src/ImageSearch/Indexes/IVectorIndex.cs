@@ -1,11 +1,9 @@
-using ImageSearch.Distances;
-using ImageSearch.Storage;
 
-namespace ImageSearch.Indexes;
+namespace ImageSearch;
 
 /// <summary>
 /// A searchable set of fixed-dimension vectors, each under a unique <see cref="long"/> key. Implemented by
-/// <see cref="ExactIndex"/> (brute force, exact) and <see cref="Hnsw.HnswIndex"/> (approximate graph search).
+/// <see cref="ExactIndex"/> (brute force, exact) and <see cref="HnswIndex"/> (approximate graph search).
 /// </summary>
 /// <remarks>
 /// <para>Distances follow <see cref="Metric"/>; smaller is closer. Results are ordered by distance, ties by key.</para>

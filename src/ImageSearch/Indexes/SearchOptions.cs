@@ -1,4 +1,4 @@
-namespace ImageSearch.Indexes;
+namespace ImageSearch;
 
 /// <summary>
 /// Per-query settings shared by every index type. Instances are immutable once passed to a search and may be

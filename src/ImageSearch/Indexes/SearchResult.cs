@@ -1,8 +1,8 @@
-namespace ImageSearch.Indexes;
+namespace ImageSearch;
 
 /// <summary>One hit of a search: the key the vector was added with, and its distance to the query.</summary>
 /// <param name="Key">The key given to <see cref="IVectorIndex.Add(long, ReadOnlySpan{float})"/>.</param>
-/// <param name="Distance">The distance under the index's metric; smaller is closer (see <see cref="Distances.DistanceMetric"/>).</param>
+/// <param name="Distance">The distance under the index's metric; smaller is closer (see <see cref="DistanceMetric"/>).</param>
 public readonly record struct SearchResult(long Key, float Distance) : IComparable<SearchResult>
 {
     /// <summary>Orders by distance, then by key, so that ties come out in a stable, documented order.</summary>

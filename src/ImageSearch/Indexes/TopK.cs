@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace ImageSearch.Indexes;
+namespace ImageSearch;
 
 /// <summary>
 /// A bounded max-heap of the k best results so far, over caller-provided storage (no allocation). "Worse" means a

@@ -1,6 +1,5 @@
-using ImageSearch.Storage;
 
-namespace ImageSearch.Indexes;
+namespace ImageSearch;
 
 /// <summary>Opens index files of any type (see <see cref="IndexFile"/>).</summary>
 /// <remarks>Thread-safety: the static members are thread-safe; each call returns a new, independent index.</remarks>
@@ -8,7 +7,7 @@ public static class VectorIndex
 {
     /// <summary>Reads an index of any type from a stream.</summary>
     /// <param name="stream">A readable stream positioned at the start of an index.</param>
-    /// <returns>An <see cref="ExactIndex"/> or <see cref="Hnsw.HnswIndex"/>.</returns>
+    /// <returns>An <see cref="ExactIndex"/> or <see cref="HnswIndex"/>.</returns>
     /// <exception cref="InvalidDataException">The data is not an index file, is from an unsupported version, is
     /// truncated, or fails a checksum; the message says which.</exception>
     public static IVectorIndex Load(Stream stream)
@@ -24,7 +23,7 @@ public static class VectorIndex
 
     /// <summary>Reads an index of any type from a file.</summary>
     /// <param name="path">The index file.</param>
-    /// <returns>An <see cref="ExactIndex"/> or <see cref="Hnsw.HnswIndex"/>.</returns>
+    /// <returns>An <see cref="ExactIndex"/> or <see cref="HnswIndex"/>.</returns>
     /// <exception cref="InvalidDataException">See <see cref="Load(Stream)"/>; the message names the file.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     public static IVectorIndex Load(string path)
@@ -49,5 +48,5 @@ public static class VectorIndex
         => Task.Run(() => Load(path), cancellationToken);
 
     private static IVectorIndex LoadHnsw(IndexFileReader reader)
-        => Hnsw.HnswIndex.Read(reader);
+        => HnswIndex.Read(reader);
 }

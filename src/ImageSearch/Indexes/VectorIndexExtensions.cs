@@ -1,6 +1,5 @@
-using ImageSearch.Storage;
 
-namespace ImageSearch.Indexes;
+namespace ImageSearch;
 
 /// <summary>Conveniences every <see cref="IVectorIndex"/> gets: allocating search, and saving to a path atomically.</summary>
 public static class VectorIndexExtensions

@@ -1,8 +1,6 @@
 using System.Numerics.Tensors;
-using ImageSearch.Indexes;
-using ImageSearch.Storage;
 
-namespace ImageSearch.Queries;
+namespace ImageSearch;
 
 /// <summary>
 /// Composes a query from weighted terms — raw vectors, or inputs embedded on demand (a photo, a word, a phrase) — and

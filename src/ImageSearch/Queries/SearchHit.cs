@@ -1,4 +1,4 @@
-namespace ImageSearch.Queries;
+namespace ImageSearch;
 
 /// <summary>A search result joined with the caller's payload for its key (a file path, a word, ...).</summary>
 /// <typeparam name="TPayload">The payload type.</typeparam>

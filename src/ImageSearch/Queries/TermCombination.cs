@@ -1,4 +1,4 @@
-namespace ImageSearch.Queries;
+namespace ImageSearch;
 
 /// <summary>How the weighted terms of a <see cref="QueryBuilder"/> are combined into one query vector.</summary>
 public enum TermCombination

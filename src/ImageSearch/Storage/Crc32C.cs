@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
-namespace ImageSearch.Storage;
+namespace ImageSearch;
 
 /// <summary>
 /// CRC-32C (Castagnoli), the checksum of every index-file section and of the other files ImageSearch writes. Uses the SSE4.2/ARM CRC instructions through

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
-using ImageSearch.Distances;
 
-namespace ImageSearch.Storage;
+namespace ImageSearch;
 
 /// <summary>
 /// The ImageSearch index file format, shared by every index type, and atomic saving. Layout (little-endian):

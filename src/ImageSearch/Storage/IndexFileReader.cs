@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using ImageSearch.Distances;
 
-namespace ImageSearch.Storage;
+namespace ImageSearch;
 
 /// <summary>
 /// Reads and validates an index file (see <see cref="IndexFile"/>). Every problem surfaces as an
@@ -58,7 +57,7 @@ internal sealed class IndexFileReader
         int dimension = BinaryPrimitives.ReadInt32LittleEndian(h[16..]);
         long slots = BinaryPrimitives.ReadInt64LittleEndian(h[24..]);
         long live = BinaryPrimitives.ReadInt64LittleEndian(h[32..]);
-        if (kind is not (IndexKind.Exact or IndexKind.Hnsw) || metric is not (DistanceMetric.Cosine or DistanceMetric.InnerProduct or DistanceMetric.L2)
+        if (kind is not (IndexKind.Exact or IndexKind.Hnsw) || metric is not (DistanceMetric.Cosine or DistanceMetric.InnerProduct or DistanceMetric.SquaredL2)
             || type is not (VectorElementType.Float32 or VectorElementType.Float16) || dimension <= 0 || slots < 0 || slots > int.MaxValue
             || live < 0 || live > slots)
         {

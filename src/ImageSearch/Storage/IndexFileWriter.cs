@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
-namespace ImageSearch.Storage;
+namespace ImageSearch;
 
 /// <summary>Writes the header and checksummed sections of an index file (see <see cref="IndexFile"/>).</summary>
 internal sealed class IndexFileWriter

@@ -1,4 +1,4 @@
-namespace ImageSearch.Storage;
+namespace ImageSearch;
 
 /// <summary>How an index stores vector elements. Arithmetic is always done in <see cref="float"/>.</summary>
 public enum VectorElementType

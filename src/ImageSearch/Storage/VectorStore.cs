@@ -1,9 +1,8 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using ImageSearch.Distances;
 
-namespace ImageSearch.Storage;
+namespace ImageSearch;
 
 /// <summary>
 /// Rows of vectors addressed by slot, shared by every index type. Rows live in fixed-size pages that never move once
@@ -29,7 +28,7 @@ internal sealed class VectorStore
     public VectorStore(int dimension, DistanceMetric metric, VectorElementType elementType)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
-        if (metric is not (DistanceMetric.Cosine or DistanceMetric.InnerProduct or DistanceMetric.L2))
+        if (metric is not (DistanceMetric.Cosine or DistanceMetric.InnerProduct or DistanceMetric.SquaredL2))
         {
             throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown distance metric.");
         }
@@ -408,7 +407,7 @@ internal sealed class VectorStore
     {
         Page page = _pages[slot >> PageShift];
         int offset = (slot & (RowsPerPage - 1)) * Dimension;
-        if (Metric == DistanceMetric.L2)
+        if (Metric == DistanceMetric.SquaredL2)
         {
             return page.F32 is { } f
                 ? DistanceKernels.SquaredL2(preparedQuery, new ReadOnlySpan<float>(f, offset, Dimension))
@@ -422,7 +421,7 @@ internal sealed class VectorStore
 
     /// <summary>Converts a kernel score (dot product, or squared L2) to the metric's distance.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float ScoreToDistance(DistanceMetric metric, float score) => metric == DistanceMetric.L2 ? score : 1f - score;
+    public static float ScoreToDistance(DistanceMetric metric, float score) => metric == DistanceMetric.SquaredL2 ? score : 1f - score;
 
     /// <summary>A page of rows: vectors (f32 or f16), keys and tombstones, for <see cref="VectorStore.RowsPerPage"/> slots.</summary>
     internal sealed class Page

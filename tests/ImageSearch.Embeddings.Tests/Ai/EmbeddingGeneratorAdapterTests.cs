@@ -1,7 +1,5 @@
-using ImageSearch.Embeddings.Ai;
-using ImageSearch.Embeddings.Tests.Words;
-using ImageSearch.Embeddings.Words;
 using Microsoft.Extensions.AI;
+using ImageSearch.Embeddings.Tests.Words;
 
 namespace ImageSearch.Embeddings.Tests.Ai;
 

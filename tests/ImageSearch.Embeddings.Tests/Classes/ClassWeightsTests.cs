@@ -1,4 +1,3 @@
-using ImageSearch.Embeddings.Classes;
 
 namespace ImageSearch.Embeddings.Tests.Classes;
 

@@ -1,6 +1,5 @@
-using ImageSearch.Embeddings.Classes;
-using ImageSearch.Embeddings.Tests.Images;
 using Xunit.Abstractions;
+using ImageSearch.Embeddings.Tests.Images;
 
 namespace ImageSearch.Embeddings.Tests.Classes;
 

@@ -1,8 +1,6 @@
 using System.Numerics.Tensors;
-using ImageSearch.Embeddings.Classes;
-using ImageSearch.Embeddings.Images;
-using ImageSearch.Embeddings.Tests.Images;
 using Xunit.Abstractions;
+using ImageSearch.Embeddings.Tests.Images;
 
 namespace ImageSearch.Embeddings.Tests.Classes;
 

@@ -1,9 +1,6 @@
-using ImageSearch.Embeddings.Devise;
-using ImageSearch.Embeddings.Images;
-using ImageSearch.Embeddings.Images.Onnx;
-using ImageSearch.Embeddings.Tests.Images;
 using Microsoft.ML.OnnxRuntime;
 using Xunit.Abstractions;
+using ImageSearch.Embeddings.Tests.Images;
 
 namespace ImageSearch.Embeddings.Tests.Devise;
 

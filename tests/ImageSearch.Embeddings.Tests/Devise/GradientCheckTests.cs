@@ -1,4 +1,3 @@
-using ImageSearch.Embeddings.Devise;
 
 namespace ImageSearch.Embeddings.Tests.Devise;
 

@@ -1,5 +1,3 @@
-using ImageSearch.Embeddings.Devise;
-using ImageSearch.Embeddings.Words;
 
 namespace ImageSearch.Embeddings.Tests.Devise;
 

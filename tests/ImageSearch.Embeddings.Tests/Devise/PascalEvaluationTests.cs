@@ -1,7 +1,4 @@
 using System.Runtime.CompilerServices;
-using ImageSearch.Embeddings.Devise;
-using ImageSearch.Embeddings.Images;
-using ImageSearch.Embeddings.Words;
 using Xunit.Abstractions;
 
 namespace ImageSearch.Embeddings.Tests.Devise;

@@ -1,7 +1,3 @@
-using ImageSearch.Distances;
-using ImageSearch.Embeddings.Devise;
-using ImageSearch.Embeddings.Words;
-using ImageSearch.Indexes;
 
 namespace ImageSearch.Embeddings.Tests.Devise;
 

@@ -1,7 +1,4 @@
 using System.Text.Json;
-using ImageSearch.Embeddings.Devise;
-using ImageSearch.Embeddings.Engine;
-using ImageSearch.Embeddings.Words;
 
 namespace ImageSearch.Embeddings.Tests.Engine;
 
@@ -16,7 +13,7 @@ public sealed class EnginePersistenceTests
         tmp.Write("p/dog/c.jpg", "v:0,1,0.2,0");
         var fake = new FakeImageEmbedder();
         string dir = tmp.Path("index");
-        IReadOnlyList<ImageSearch.Queries.SearchHit<PhotoInfo>> before;
+        IReadOnlyList<SearchHit<PhotoInfo>> before;
         using (var engine = ImageSearchEngine.Create(fake, "fake-4"))
         {
             await engine.SyncFolderAsync(tmp.Path("p"));

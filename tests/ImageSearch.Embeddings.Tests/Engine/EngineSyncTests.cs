@@ -1,4 +1,3 @@
-using ImageSearch.Embeddings.Engine;
 
 namespace ImageSearch.Embeddings.Tests.Engine;
 

@@ -1,5 +1,3 @@
-using ImageSearch.Embeddings.Classes;
-using ImageSearch.Embeddings.Images;
 
 namespace ImageSearch.Embeddings.Tests.Images;
 

@@ -1,4 +1,3 @@
-using ImageSearch.Embeddings.Images;
 
 namespace ImageSearch.Embeddings.Tests.Images;
 

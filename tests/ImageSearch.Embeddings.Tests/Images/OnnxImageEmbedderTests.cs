@@ -1,4 +1,3 @@
-using ImageSearch.Embeddings.Images;
 using SkiaSharp;
 
 namespace ImageSearch.Embeddings.Tests.Images;

@@ -1,6 +1,3 @@
-using ImageSearch.Distances;
-using ImageSearch.Embeddings.Images;
-using ImageSearch.Indexes;
 
 namespace ImageSearch.Embeddings.Tests.Images;
 

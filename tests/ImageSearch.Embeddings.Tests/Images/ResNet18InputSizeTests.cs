@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using ImageSearch.Embeddings.Images;
 
 namespace ImageSearch.Embeddings.Tests.Images;
 

@@ -1,12 +1,5 @@
-using ImageSearch.Distances;
-using ImageSearch.Embeddings.Classes;
-using ImageSearch.Embeddings.Engine;
-using ImageSearch.Embeddings.Images;
 using ImageSearch.Embeddings.Tests.Images;
 using ImageSearch.Embeddings.Tests.Words;
-using ImageSearch.Embeddings.Words;
-using ImageSearch.Indexes;
-using ImageSearch.Queries;
 
 namespace ImageSearch.Embeddings.Tests.Readme;
 

@@ -1,4 +1,3 @@
-using ImageSearch.Embeddings.Words;
 
 namespace ImageSearch.Embeddings.Tests.Words;
 

@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using ImageSearch.Embeddings.Words;
 
 namespace ImageSearch.Embeddings.Tests.Words;
 

@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using System.Text;
-using ImageSearch.Embeddings.Words;
 
 namespace ImageSearch.Embeddings.Tests.Words;
 

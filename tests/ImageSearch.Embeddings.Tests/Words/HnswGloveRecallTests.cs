@@ -1,7 +1,3 @@
-using ImageSearch.Distances;
-using ImageSearch.Embeddings.Words;
-using ImageSearch.Indexes;
-using ImageSearch.Indexes.Hnsw;
 
 namespace ImageSearch.Embeddings.Tests.Words;
 

@@ -2,7 +2,6 @@ using System.Formats.Tar;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
-using ImageSearch.Embeddings.Words;
 
 namespace ImageSearch.Embeddings.Tests.Words;
 

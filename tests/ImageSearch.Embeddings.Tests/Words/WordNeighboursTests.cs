@@ -1,7 +1,3 @@
-using ImageSearch.Distances;
-using ImageSearch.Embeddings.Words;
-using ImageSearch.Indexes;
-using ImageSearch.Indexes.Hnsw;
 
 namespace ImageSearch.Embeddings.Tests.Words;
 
@@ -100,7 +96,7 @@ public class WordNeighboursTests
     public void A_factory_index_must_be_cosine_with_the_right_dimension()
     {
         var v = Compass();
-        Assert.Throws<InvalidOperationException>(() => new WordNeighbours(v, _ => new ExactIndex(2, DistanceMetric.L2)).Nearest("east", 1));
+        Assert.Throws<InvalidOperationException>(() => new WordNeighbours(v, _ => new ExactIndex(2, DistanceMetric.SquaredL2)).Nearest("east", 1));
         Assert.Throws<InvalidOperationException>(() => new WordNeighbours(v, _ => new ExactIndex(3, DistanceMetric.Cosine)).Nearest("east", 1));
     }
 

@@ -1,5 +1,4 @@
 using System.Runtime.Intrinsics;
-using ImageSearch.Distances;
 
 namespace ImageSearch.Tests.Distances;
 

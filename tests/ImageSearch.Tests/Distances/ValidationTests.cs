@@ -1,4 +1,3 @@
-using ImageSearch.Distances;
 
 namespace ImageSearch.Tests.Distances;
 

@@ -1,6 +1,3 @@
-using ImageSearch.Distances;
-using ImageSearch.Indexes;
-using ImageSearch.Indexes.Hnsw;
 
 namespace ImageSearch.Tests.Hnsw;
 
@@ -105,7 +102,7 @@ public class HnswConcurrencyTests
         const int dim = 16, n = 3000;
         float[] rows = HnswTestData.Random(51, n, dim);
         long[] keys = HnswTestData.Keys(n);
-        var hnsw = new HnswIndex(dim, DistanceMetric.L2, new HnswOptions { EfConstruction = 40 });
+        var hnsw = new HnswIndex(dim, DistanceMetric.SquaredL2, new HnswOptions { EfConstruction = 40 });
         hnsw.AddRange(keys, rows);
         var removed = new HashSet<long>();
         for (int i = 0; i < n; i += 3)

@@ -1,7 +1,3 @@
-using ImageSearch.Distances;
-using ImageSearch.Indexes;
-using ImageSearch.Indexes.Hnsw;
-using ImageSearch.Storage;
 
 namespace ImageSearch.Tests.Hnsw;
 
@@ -158,7 +154,7 @@ public class HnswIndexTests(RandomIndexFixture data) : IClassFixture<RandomIndex
     [Fact]
     public void EmptyAndTinyIndexesAnswer()
     {
-        var index = new HnswIndex(3, DistanceMetric.L2);
+        var index = new HnswIndex(3, DistanceMetric.SquaredL2);
         Assert.Empty(index.Search([1, 2, 3], 5));
         index.Add(42, [1, 2, 3]);
         SearchResult[] r = index.Search([1, 2, 4], 5);
@@ -172,7 +168,7 @@ public class HnswIndexTests(RandomIndexFixture data) : IClassFixture<RandomIndex
     }
 
     [Theory]
-    [InlineData(DistanceMetric.L2, VectorElementType.Float32)]
+    [InlineData(DistanceMetric.SquaredL2, VectorElementType.Float32)]
     [InlineData(DistanceMetric.InnerProduct, VectorElementType.Float32)]
     [InlineData(DistanceMetric.Cosine, VectorElementType.Float16)]
     public void OtherMetricsAndFloat16Work(DistanceMetric metric, VectorElementType type)

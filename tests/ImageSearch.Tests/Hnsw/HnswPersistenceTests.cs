@@ -1,6 +1,3 @@
-using ImageSearch.Distances;
-using ImageSearch.Indexes;
-using ImageSearch.Indexes.Hnsw;
 
 namespace ImageSearch.Tests.Hnsw;
 
@@ -78,7 +75,7 @@ public class HnswPersistenceTests
     [Fact]
     public void EmptyIndexRoundTrips()
     {
-        var index = new HnswIndex(5, DistanceMetric.L2, new HnswOptions { Ef = 7 });
+        var index = new HnswIndex(5, DistanceMetric.SquaredL2, new HnswOptions { Ef = 7 });
         HnswIndex loaded = HnswIndex.Load(new MemoryStream(Bytes(index)));
         Assert.Equal(0, loaded.Count);
         Assert.Equal(7, loaded.Ef);

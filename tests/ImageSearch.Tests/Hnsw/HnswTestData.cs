@@ -1,6 +1,3 @@
-using ImageSearch.Distances;
-using ImageSearch.Indexes;
-using ImageSearch.Indexes.Hnsw;
 
 namespace ImageSearch.Tests.Hnsw;
 

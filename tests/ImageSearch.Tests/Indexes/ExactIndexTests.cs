@@ -1,6 +1,3 @@
-using ImageSearch.Distances;
-using ImageSearch.Indexes;
-using ImageSearch.Storage;
 
 namespace ImageSearch.Tests.Indexes;
 
@@ -9,7 +6,7 @@ public class ExactIndexTests
     public static TheoryData<DistanceMetric, VectorElementType> Kinds()
     {
         var data = new TheoryData<DistanceMetric, VectorElementType>();
-        foreach (DistanceMetric m in new[] { DistanceMetric.Cosine, DistanceMetric.InnerProduct, DistanceMetric.L2 })
+        foreach (DistanceMetric m in new[] { DistanceMetric.Cosine, DistanceMetric.InnerProduct, DistanceMetric.SquaredL2 })
         {
             foreach (VectorElementType t in new[] { VectorElementType.Float32, VectorElementType.Float16 })
             {
@@ -75,7 +72,7 @@ public class ExactIndexTests
     [Fact]
     public void TiesAreBrokenByKey()
     {
-        var index = new ExactIndex(3, DistanceMetric.L2);
+        var index = new ExactIndex(3, DistanceMetric.SquaredL2);
         float[] v = [1, 2, 3];
         foreach (long key in new long[] { 50, -3, 7, 1000, 0 })
         {
@@ -106,7 +103,7 @@ public class ExactIndexTests
     [Theory]
     [InlineData(DistanceMetric.Cosine)]
     [InlineData(DistanceMetric.InnerProduct)]
-    [InlineData(DistanceMetric.L2)]
+    [InlineData(DistanceMetric.SquaredL2)]
     public void ClassWeightedSearchEqualsWeightedReference(DistanceMetric metric)
     {
         const int dim = 40;
@@ -128,7 +125,7 @@ public class ExactIndexTests
     [Fact]
     public void RemoveHidesKeyAndSlotIsReused()
     {
-        var index = new ExactIndex(2, DistanceMetric.L2);
+        var index = new ExactIndex(2, DistanceMetric.SquaredL2);
         index.Add(1, [0, 0]);
         index.Add(2, [1, 0]);
         index.Add(3, [5, 5]);
@@ -182,7 +179,7 @@ public class ExactIndexTests
     [Fact]
     public void Float16RejectsValuesBeyondItsRange()
     {
-        var index = new ExactIndex(2, DistanceMetric.L2, VectorElementType.Float16);
+        var index = new ExactIndex(2, DistanceMetric.SquaredL2, VectorElementType.Float16);
         Assert.Throws<ArgumentException>(() => index.Add(1, [70000, 0]));
         Assert.Equal(0, index.Count);
     }

@@ -1,5 +1,3 @@
-using ImageSearch.Distances;
-using ImageSearch.Indexes;
 
 namespace ImageSearch.Tests.Indexes;
 
@@ -81,7 +79,7 @@ internal static class NaiveReference
     }
 
     /// <summary>The vector as the index stores it: normalised under cosine, rounded through Half for f16.</summary>
-    public static float[] Stored(DistanceMetric metric, ImageSearch.Storage.VectorElementType type, ReadOnlySpan<float> v)
+    public static float[] Stored(DistanceMetric metric, VectorElementType type, ReadOnlySpan<float> v)
     {
         var r = v.ToArray();
         if (metric == DistanceMetric.Cosine)
@@ -90,7 +88,7 @@ internal static class NaiveReference
             for (int i = 0; i < r.Length; i++) r[i] = (float)(r[i] / n);
         }
 
-        if (type == ImageSearch.Storage.VectorElementType.Float16)
+        if (type == VectorElementType.Float16)
         {
             for (int i = 0; i < r.Length; i++) r[i] = (float)(Half)r[i];
         }

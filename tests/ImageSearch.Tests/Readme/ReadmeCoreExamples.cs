@@ -1,7 +1,3 @@
-using ImageSearch.Distances;
-using ImageSearch.Indexes;
-using ImageSearch.Indexes.Hnsw;
-using ImageSearch.Queries;
 
 namespace ImageSearch.Tests.Readme;
 

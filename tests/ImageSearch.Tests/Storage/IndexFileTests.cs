@@ -1,6 +1,3 @@
-using ImageSearch.Distances;
-using ImageSearch.Indexes;
-using ImageSearch.Storage;
 using ImageSearch.Tests.Indexes;
 
 namespace ImageSearch.Tests.Storage;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace ImageSearch.Embeddings.Images.Onnx;
+namespace ImageSearch;
 
 /// <summary>
 /// Encodes the few ONNX protobuf messages needed to append nodes to an existing graph: nodes with integer

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using static ImageSearch.Embeddings.Images.Onnx.OnnxGraphBuilder;
+using static ImageSearch.OnnxGraphBuilder;
 
-namespace ImageSearch.Embeddings.Images.Onnx;
+namespace ImageSearch;
 
 /// <summary>ONNX tensor element types we read (TensorProto.DataType).</summary>
 internal enum OnnxDataType

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace ImageSearch.Embeddings.Images.Onnx;
+namespace ImageSearch;
 
 /// <summary>Protocol-buffer wire types used by the ONNX format.</summary>
 internal enum WireType

@@ -1,10 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
-using ImageSearch.Distances;
-using ImageSearch.Storage;
 
-namespace ImageSearch.Indexes.Hnsw;
+namespace ImageSearch;
 
 /// <summary>
 /// The HNSW graph over a <see cref="VectorStore"/>: link lists in flat int arrays, insertion (Malkov and Yashunin,
@@ -60,7 +58,7 @@ internal sealed class HnswGraph
         Dimension = store.Dimension;
         _rowShift = store.PageShift;
         _rowMask = store.RowsPerPage - 1;
-        _l2 = store.Metric == DistanceMetric.L2;
+        _l2 = store.Metric == DistanceMetric.SquaredL2;
         _f32 = store.ElementType == VectorElementType.Float32;
     }
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
-using ImageSearch.Storage;
 
-namespace ImageSearch.Indexes.Hnsw;
+namespace ImageSearch;
 
 /// <summary>Saving and loading in the shared index file format.</summary>
 public sealed partial class HnswIndex

@@ -1,8 +1,6 @@
 using System.Buffers;
-using ImageSearch.Distances;
-using ImageSearch.Storage;
 
-namespace ImageSearch.Indexes.Hnsw;
+namespace ImageSearch;
 
 /// <summary>
 /// Approximate nearest-neighbour search with a hierarchical navigable small world graph (Malkov and Yashunin, 2018),

@@ -1,6 +1,5 @@
-using ImageSearch.Storage;
 
-namespace ImageSearch.Indexes.Hnsw;
+namespace ImageSearch;
 
 /// <summary>
 /// Construction parameters of an <see cref="HnswIndex"/> (Malkov and Yashunin's HNSW). The defaults suit 50- to

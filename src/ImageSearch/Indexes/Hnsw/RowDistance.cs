@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace ImageSearch.Indexes.Hnsw;
+namespace ImageSearch;
 
 /// <summary>
 /// The graph's inner-loop distance: a dot product or squared L2 of two f32 rows given by reference, inlined into the

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace ImageSearch.Indexes.Hnsw;
+namespace ImageSearch;
 
 /// <summary>A (distance, slot) pair in the search heaps.</summary>
 internal struct Candidate
