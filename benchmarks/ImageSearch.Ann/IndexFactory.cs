@@ -9,12 +9,12 @@ internal static class IndexFactory
         switch (kind)
         {
             case "exact":
-                var exact = new ExactIndex(dim, metric, element);
+                var exact = new ExactIndex(dim, metric, element) { MaxDegreeOfParallelism = threads };
                 exact.AddRange(keys, rows);
                 return exact;
             case "hnsw":
-                var hnsw = new HnswIndex(dim, metric, new HnswOptions { M = m, EfConstruction = efc, ElementType = element });
-                hnsw.AddRange(keys, rows, threads);
+                var hnsw = new HnswIndex(dim, metric, new HnswOptions { M = m, EfConstruction = efc, ElementType = element }) { MaxDegreeOfParallelism = threads };
+                hnsw.AddRange(keys, rows);
                 Console.WriteLine($"# HNSW memory {hnsw.MemoryBytes / 1e6:F1} MB, {hnsw.MemoryBytes / (double)hnsw.Count:F0} bytes per vector");
                 return hnsw;
             default:

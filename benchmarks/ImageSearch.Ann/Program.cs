@@ -57,11 +57,12 @@ if (a.Has("save"))
     Console.WriteLine($"# saved to {a.Get("save")} ({new FileInfo(a.Get("save")).Length / 1e6:F1} MB), loaded in {sw.Elapsed.TotalSeconds:F3} s");
 }
 
+index.MaxDegreeOfParallelism = threads; // a machine setting: not saved, so set again after a reload
 var rows = new List<string> { "index,metric,M,efc,ef,threads,mode,build_s,recall10,qps" };
 Console.WriteLine(rows[0]);
 foreach (int ef in efs)
 {
-    var options = new SearchOptions { Ef = ef > 0 ? ef : null, MaxDegreeOfParallelism = threads };
+    var options = new SearchOptions { Ef = ef > 0 ? ef : null };
     foreach (string mode in modes)
     {
         SearchResult[][] results;

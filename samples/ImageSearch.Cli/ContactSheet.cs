@@ -55,7 +55,10 @@ public static class ContactSheet
 
         sb.Append("</body></html>\n");
         byte[] bytes = Encoding.UTF8.GetBytes(sb.ToString());
-        IndexFile.SaveAtomic(Path.GetFullPath(path), s => s.Write(bytes));
+        // Written beside the target and renamed over it, so a reader never sees half a page.
+        string full = Path.GetFullPath(path), temp = full + ".tmp";
+        File.WriteAllBytes(temp, bytes);
+        File.Move(temp, full, overwrite: true);
     }
 
     /// <summary>A JPEG thumbnail of a photo as a data URI, or <see langword="null"/> when it cannot be read.</summary>

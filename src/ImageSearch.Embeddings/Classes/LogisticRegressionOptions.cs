@@ -1,7 +1,7 @@
 namespace ImageSearch;
 
 /// <summary>Settings of <see cref="LogisticRegressionHead.Train"/>.</summary>
-public sealed class LogisticRegressionOptions
+public sealed record LogisticRegressionOptions
 {
     /// <summary>L2 penalty on the weights (not the bias), as <c>lambda / 2 * |W|^2</c> added to the mean cross-entropy; default 1e-3.</summary>
     public double L2 { get; init; } = 1e-3;

@@ -74,17 +74,17 @@ public sealed class DeviseTagger
         return index;
     }
 
-    /// <summary>The <paramref name="count"/> nearest tags of a photo vector.</summary>
+    /// <summary>The <paramref name="k"/> nearest tags of a photo vector.</summary>
     /// <param name="photoVector">A DeViSE vector (<see cref="WordVectors.Dimension"/> finite elements, not zero).</param>
-    /// <param name="count">How many tags; positive.</param>
+    /// <param name="k">How many tags; positive.</param>
     /// <returns>The tags, nearest first, with cosine distances.</returns>
     /// <exception cref="ArgumentException">Wrong length, NaN or zero vector.</exception>
-    public ImageTags Tag(ReadOnlySpan<float> photoVector, int count = 5)
+    public ImageTags Tag(ReadOnlySpan<float> photoVector, int k = 5)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         if (photoVector.Length != Words.Dimension)
             throw new ArgumentException($"Expected a {Words.Dimension}-d vector, got {photoVector.Length}.", nameof(photoVector));
-        SearchResult[] hits = ((IVectorIndex)_index).Search(photoVector, count);
+        SearchResult[] hits = ((IVectorIndex)_index).Search(photoVector, k);
         var tags = new WordNeighbour[hits.Length];
         for (int i = 0; i < hits.Length; i++) tags[i] = new WordNeighbour(Words.Words[(int)hits[i].Key], (int)hits[i].Key, hits[i].Distance);
         return new ImageTags(tags);
@@ -92,14 +92,14 @@ public sealed class DeviseTagger
 
     /// <summary>Tags many photo vectors at once (row after row), using every core.</summary>
     /// <param name="photoVectors">A multiple of <see cref="WordVectors.Dimension"/> elements.</param>
-    /// <param name="count">Tags per photo; positive.</param>
+    /// <param name="k">Tags per photo; positive.</param>
     /// <returns>One <see cref="ImageTags"/> per row.</returns>
-    public ImageTags[] TagBatch(ReadOnlySpan<float> photoVectors, int count = 5)
+    public ImageTags[] TagBatch(ReadOnlySpan<float> photoVectors, int k = 5)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         if (photoVectors.Length % Words.Dimension != 0)
             throw new ArgumentException($"Length {photoVectors.Length} is not a multiple of {Words.Dimension}.", nameof(photoVectors));
-        SearchResult[][] all = _index.SearchBatch(photoVectors, count);
+        SearchResult[][] all = _index.SearchBatch(photoVectors, k);
         var r = new ImageTags[all.Length];
         for (int q = 0; q < all.Length; q++)
         {
@@ -111,18 +111,18 @@ public sealed class DeviseTagger
     }
 }
 
-/// <summary>A photo's tags, nearest first. <see cref="WordNeighbour.Rank"/> is the word's frequency rank.</summary>
+/// <summary>A photo's tags, nearest first. <see cref="WordNeighbour.WordIndex"/> is the word's frequency rank.</summary>
 /// <param name="Tags">The tags with cosine distances.</param>
 public sealed record ImageTags(IReadOnlyList<WordNeighbour> Tags)
 {
-    /// <summary>Whether <paramref name="word"/> is among the first <paramref name="top"/> tags (ordinal, case-insensitive).</summary>
+    /// <summary>Whether <paramref name="word"/> is among the first <paramref name="k"/> tags (ordinal, case-insensitive).</summary>
     /// <param name="word">The word.</param>
-    /// <param name="top">How many leading tags to look at; all when larger than the list.</param>
+    /// <param name="k">How many leading tags to look at; all when larger than the list.</param>
     /// <returns><see langword="true"/> when found.</returns>
-    public bool Contains(string word, int top = int.MaxValue)
+    public bool Contains(string word, int k = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(word);
-        for (int i = 0; i < Tags.Count && i < top; i++)
+        for (int i = 0; i < Tags.Count && i < k; i++)
             if (string.Equals(Tags[i].Word, word, StringComparison.OrdinalIgnoreCase)) return true;
         return false;
     }

@@ -472,12 +472,12 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
             System.IO.Directory.CreateDirectory(full);
             Catalog cat = _catalog;
             DeviseState? devise = _devise;
-            await _index.SaveAsync(Path.Combine(full, EngineManifest.IndexFileName), cancellationToken).ConfigureAwait(false);
-            await IndexFile.SaveAtomicAsync(Path.Combine(full, EngineManifest.CatalogFileName), s => PhotoCatalog.Write(s, cat.NextKey, cat.Photos), cancellationToken).ConfigureAwait(false);
+            await Task.Run(() => _index.Save(Path.Combine(full, EngineManifest.IndexFileName)), cancellationToken).ConfigureAwait(false);
+            await Task.Run(() => IndexFile.SaveAtomic(Path.Combine(full, EngineManifest.CatalogFileName), s => PhotoCatalog.Write(s, cat.NextKey, cat.Photos)), cancellationToken).ConfigureAwait(false);
             if (devise is not null)
             {
                 await Task.Run(() => devise.Head.Save(Path.Combine(full, EngineManifest.DeviseHeadFileName)), cancellationToken).ConfigureAwait(false);
-                await devise.Index.SaveAsync(Path.Combine(full, EngineManifest.DeviseIndexFileName), cancellationToken).ConfigureAwait(false);
+                await Task.Run(() => devise.Index.Save(Path.Combine(full, EngineManifest.DeviseIndexFileName)), cancellationToken).ConfigureAwait(false);
             }
 
             // The folder-label classifier is kept only when it was trained on exactly these photos.
@@ -485,7 +485,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
             if (saveClasses)
             {
                 ClassWeights classes = _folderClasses!.Item2;
-                await IndexFile.SaveAtomicAsync(Path.Combine(full, EngineManifest.ClassesFileName), s => ClassWeightsFile.Write(s, classes), cancellationToken).ConfigureAwait(false);
+                await Task.Run(() => IndexFile.SaveAtomic(Path.Combine(full, EngineManifest.ClassesFileName), s => ClassWeightsFile.Write(s, classes)), cancellationToken).ConfigureAwait(false);
             }
 
             var manifest = new EngineManifest
@@ -503,7 +503,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
                 Devise = devise is null ? null : new EngineManifest.DeviseManifest(
                     EngineManifest.DeviseHeadFileName, EngineManifest.DeviseIndexFileName, WordsId, devise.Head.OutputDimension, devise.Labels),
             };
-            await IndexFile.SaveAtomicAsync(Path.Combine(full, EngineManifest.FileName), s => s.Write(manifest.ToUtf8()), cancellationToken).ConfigureAwait(false);
+            await Task.Run(() => IndexFile.SaveAtomic(Path.Combine(full, EngineManifest.FileName), s => s.Write(manifest.ToUtf8())), cancellationToken).ConfigureAwait(false);
             Directory = full;
         }
         finally
@@ -807,7 +807,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
             throw new IndexModelMismatchException(full, manifest.ModelId, manifest.Dimension, modelId, embedder.Dimension);
         }
 
-        IVectorIndex index = await VectorIndex.LoadAsync(Path.Combine(full, manifest.Index), cancellationToken).ConfigureAwait(false);
+        IVectorIndex index = await Task.Run(() => VectorIndex.Load(Path.Combine(full, manifest.Index)), cancellationToken).ConfigureAwait(false);
         if (index.Dimension != manifest.Dimension)
         {
             throw new InvalidDataException($"'{full}': the index holds {index.Dimension}-d vectors but the manifest says {manifest.Dimension}.");
@@ -834,7 +834,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
         if (manifest.Devise is { } dm)
         {
             DeviseHead head = await Task.Run(() => DeviseHead.Load(Path.Combine(full, dm.Head)), cancellationToken).ConfigureAwait(false);
-            IVectorIndex deviseIndex = await VectorIndex.LoadAsync(Path.Combine(full, dm.Index), cancellationToken).ConfigureAwait(false);
+            IVectorIndex deviseIndex = await Task.Run(() => VectorIndex.Load(Path.Combine(full, dm.Index)), cancellationToken).ConfigureAwait(false);
             if (head.InputDimension != manifest.Dimension || deviseIndex.Dimension != head.OutputDimension || deviseIndex.Count != photos.Count)
             {
                 throw new InvalidDataException($"'{full}': the DeViSE files do not match the index (re-run train-devise).");

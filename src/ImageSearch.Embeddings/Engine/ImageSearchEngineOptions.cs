@@ -2,7 +2,7 @@
 namespace ImageSearch;
 
 /// <summary>Settings of an <see cref="ImageSearchEngine"/>. Immutable once passed; may be shared.</summary>
-public sealed class ImageSearchEngineOptions
+public sealed record ImageSearchEngineOptions
 {
     /// <summary>The file extensions indexed (case-insensitive, with the dot).</summary>
     public static IReadOnlyCollection<string> DefaultExtensions { get; } = [".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"];

@@ -1,7 +1,7 @@
 namespace ImageSearch;
 
 /// <summary>Settings of an <see cref="OnnxImageEmbedder"/>. Immutable once passed to the embedder.</summary>
-public sealed class OnnxImageEmbedderOptions
+public sealed record OnnxImageEmbedderOptions
 {
     /// <summary>Images per inference call (default 8). Models whose batch dimension is fixed at 1 are rewritten to accept any.</summary>
     public int BatchSize { get; init; } = 8;

@@ -4,7 +4,7 @@ namespace ImageSearch;
 /// Restrictions for a nearest-word search. All set restrictions apply together. Immutable once built; may be shared
 /// between threads.
 /// </summary>
-public sealed class NearestWordsOptions
+public sealed record NearestWordsOptions
 {
     /// <summary>
     /// Only the <c>N</c> most frequent words (ranks below <c>N</c>) can be returned; <see langword="null"/> (default)

@@ -1,10 +1,11 @@
 namespace ImageSearch;
 
-/// <summary>One nearest word: the word, its rank in the vocabulary and its distance to the query.</summary>
+/// <summary>One nearest word: the word, its position in the vocabulary and its distance to the query.</summary>
 /// <param name="Word">The word, as stored in the vocabulary.</param>
-/// <param name="Rank">Its position in <see cref="WordVectors.Words"/> (0 = most frequent for GloVe).</param>
+/// <param name="WordIndex">Its position in <see cref="WordVectors.Words"/> (0 = most frequent for GloVe); not the
+/// result's position, which is its index in the returned array.</param>
 /// <param name="CosineDistance"><c>1 - cos(query, word)</c>, in [0, 2].</param>
-public readonly record struct WordNeighbour(string Word, int Rank, float CosineDistance)
+public readonly record struct WordNeighbour(string Word, int WordIndex, float CosineDistance)
 {
     /// <summary>The cosine similarity, <c>1 - </c><see cref="CosineDistance"/>, in [-1, 1].</summary>
     public float Cosine => 1f - CosineDistance;

@@ -12,10 +12,11 @@ namespace ImageSearch;
 /// </summary>
 /// <remarks>
 /// <para>Duplicate keys are rejected (<see cref="ArgumentException"/>); remove a key first to replace its vector.
-/// Removed slots are reused by later adds.</para>
+/// Removed slots are reused by later adds; until then they count in <see cref="DeletedCount"/>.</para>
 /// <para>Thread-safety: all members are thread-safe. Searches (single and batch), reads and saves share a
-/// reader lock and run concurrently; <see cref="Add"/>, <see cref="AddRange"/> and <see cref="Remove"/> take the writer
-/// lock, so a search sees the index either before or after each of them, never half-way.</para>
+/// reader lock and run concurrently; <see cref="Add"/>, <see cref="AddRange"/>, <see cref="Remove"/> and
+/// <see cref="Compact"/> take the writer lock, so a search sees the index either before or after each of them, never
+/// half-way.</para>
 /// </remarks>
 public sealed class ExactIndex : IVectorIndex
 {
@@ -26,8 +27,9 @@ public sealed class ExactIndex : IVectorIndex
     [ThreadStatic]
     private static float[]? t_scores;
 
-    private readonly VectorStore _store;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private volatile VectorStore _store; // replaced only by Compact, under the writer lock
+    private int _maxThreads; // 0 = every core
 
     /// <summary>Creates an empty index.</summary>
     /// <param name="dimension">Number of elements in every vector; positive.</param>
@@ -54,19 +56,54 @@ public sealed class ExactIndex : IVectorIndex
     public int Count => _store.LiveCount;
 
     /// <inheritdoc/>
-    public void Add(long key, ReadOnlySpan<float> vector) => AddCore([key], vector, nameof(key), nameof(vector));
+    /// <remarks>Here: removed slots that no add has reused yet.</remarks>
+    public int DeletedCount
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try
+            {
+                return _store.SlotCount - _store.LiveCount;
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+    }
 
     /// <inheritdoc/>
-    public void AddRange(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors) => AddCore(keys, vectors, nameof(keys), nameof(vectors));
+    public int? MaxDegreeOfParallelism
+    {
+        get => Volatile.Read(ref _maxThreads) is > 0 and int p ? p : null;
+        set => Volatile.Write(ref _maxThreads, value is > 0 and int p ? p : 0);
+    }
 
-    private void AddCore(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, string keysName, string vectorsName)
+    private int Threads => Volatile.Read(ref _maxThreads) is > 0 and int p ? p : Environment.ProcessorCount;
+
+    /// <inheritdoc/>
+    public void Add(long key, ReadOnlySpan<float> vector) => AddCore([key], vector, nameof(key), nameof(vector), null, default);
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The rows are validated and prepared first (progress and cancellation are seen there, every 4096 rows); then
+    /// they are copied in at once under the writer lock, which is not interrupted. A cancelled call changes nothing.
+    /// </remarks>
+    public void AddRange(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, IProgress<IndexProgress>? progress = null, CancellationToken cancellationToken = default)
+        => AddCore(keys, vectors, nameof(keys), nameof(vectors), progress, cancellationToken);
+
+    private void AddCore(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, string keysName, string vectorsName,
+        IProgress<IndexProgress>? progress, CancellationToken cancellationToken)
     {
         int dim = Dimension;
-        float[] prepared = _store.PrepareRows(keys, vectors, vectorsName);
+        var counter = ProgressCounter.Create(progress, keys.Length);
+        float[] prepared = _store.PrepareRows(keys, vectors, vectorsName, cancellationToken, counter);
         _lock.EnterWriteLock();
         try
         {
             _store.CheckNewKeys(keys, keysName);
+            cancellationToken.ThrowIfCancellationRequested();
             for (int i = 0; i < keys.Length; i++)
             {
                 int slot = _store.TryReuseSlot(out int free) ? free : _store.AllocateSlot();
@@ -75,6 +112,59 @@ public sealed class ExactIndex : IVectorIndex
             }
 
             _store.Publish();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+
+        counter?.Complete();
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Copies the live rows into new, packed pages under the writer lock; cancellation is checked every 4096 slots.</remarks>
+    public void Compact(IProgress<IndexProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        _lock.EnterWriteLock();
+        try
+        {
+            VectorStore old = _store;
+            int slots = old.SlotCount, dim = old.Dimension;
+            var counter = ProgressCounter.Create(progress, old.LiveCount);
+            if (slots == old.LiveCount)
+            {
+                counter?.Complete();
+                return;
+            }
+
+            var store = new VectorStore(dim, old.Metric, old.ElementType);
+            store.Reserve(old.LiveCount);
+            float[] row = new float[dim];
+            for (int slot = 0; slot < slots; slot++)
+            {
+                if ((slot & 4095) == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                if (old.IsDeleted(slot))
+                {
+                    continue;
+                }
+
+                // Rows are stored prepared (normalised, rounded to f16), so copying them back in changes nothing.
+                old.CopyRow(slot, row);
+                int target = store.AllocateSlot();
+                long key = old.GetKey(slot);
+                store.SetRow(target, key, row);
+                store.MapKey(key, target);
+                counter?.Add(1);
+            }
+
+            store.Publish();
+            _store = store;
+            counter?.Complete();
         }
         finally
         {
@@ -194,7 +284,8 @@ public sealed class ExactIndex : IVectorIndex
     }
 
     /// <inheritdoc/>
-    public SearchResult[][] SearchBatch(ReadOnlySpan<float> queries, int k, SearchOptions? options = null)
+    public SearchResult[][] SearchBatch(ReadOnlySpan<float> queries, int k, SearchOptions? options = null,
+        IProgress<IndexProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         int dim = Dimension;
@@ -207,7 +298,8 @@ public sealed class ExactIndex : IVectorIndex
             return results;
         }
 
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options?.MaxDegreeOfParallelism is > 0 and int p ? p : Environment.ProcessorCount };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Threads, CancellationToken = cancellationToken };
+        var counter = ProgressCounter.Create(progress, nq);
         _lock.EnterReadLock();
         try
         {
@@ -222,7 +314,9 @@ public sealed class ExactIndex : IVectorIndex
                     int count = 0;
                     ScanInto(q, ClassWeighting.Create(options, q, Metric, dim), options!.Filter, heap, ref count);
                     results[i] = Finish(heap, count);
+                    counter?.Add(1);
                 });
+                counter?.Complete();
                 return results;
             }
 
@@ -232,7 +326,9 @@ public sealed class ExactIndex : IVectorIndex
                 int first = c * QueryChunk;
                 int n = Math.Min(QueryChunk, nq - first);
                 BatchChunk(prepared.AsSpan(first * dim, n * dim), n, kk, options?.Filter, results.AsSpan(first, n));
+                counter?.Add(n);
             });
+            counter?.Complete();
             return results;
         }
         finally

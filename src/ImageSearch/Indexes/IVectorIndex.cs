@@ -12,6 +12,9 @@ namespace ImageSearch;
 /// argument, and leaves the index as it was.</para>
 /// <para>Thread-safety: every member may be called from several threads at once. Searches run concurrently with
 /// each other; each implementation documents how searches interleave with adds and removes.</para>
+/// <para>Long operations (<see cref="AddRange"/>, <see cref="SearchBatch"/>, <see cref="Compact"/>) take an
+/// <see cref="IProgress{T}"/> of <see cref="IndexProgress"/>, reported from worker threads, and a
+/// <see cref="CancellationToken"/>; they use up to <see cref="MaxDegreeOfParallelism"/> threads.</para>
 /// <para>Indexes are saved in one checksummed file format (see <c>docs/file-format.md</c>) and opened with
 /// <see cref="VectorIndex.Load(string)"/>, whatever their type.</para>
 /// </remarks>
@@ -30,6 +33,21 @@ public interface IVectorIndex
     int Count { get; }
 
     /// <summary>
+    /// Removed vectors that still occupy memory: tombstones that keep routing searches in <see cref="HnswIndex"/>,
+    /// freed slots not yet reused by an add in <see cref="ExactIndex"/>. <see cref="Compact"/> brings it to 0; an owner
+    /// that removes often can compact when it passes a share of <see cref="Count"/> (e.g. a third).
+    /// </summary>
+    int DeletedCount { get; }
+
+    /// <summary>
+    /// Most threads <see cref="AddRange"/>, <see cref="SearchBatch"/> and <see cref="Compact"/> may use;
+    /// <see langword="null"/> (the default) or a value below 1 means every core (read back as <see langword="null"/>).
+    /// A setting of the machine the index runs on, deliberately not saved in the index file: a loaded index starts
+    /// with <see langword="null"/>. Single-vector adds and single-query searches run on the calling thread.
+    /// </summary>
+    int? MaxDegreeOfParallelism { get; set; }
+
+    /// <summary>
     /// Adds one vector under a new key.
     /// </summary>
     /// <param name="key">Any <see cref="long"/> not already in the index.</param>
@@ -40,12 +58,16 @@ public interface IVectorIndex
 
     /// <summary>
     /// Adds many vectors at once. All of them are validated first: if any is invalid, or any key is duplicated
-    /// (in the index or within <paramref name="keys"/>), nothing is added.
+    /// (in the index or within <paramref name="keys"/>), nothing is added. A cancelled call adds nothing either: the
+    /// keys, <see cref="Count"/> and search results are as before (see each implementation for memory it may keep).
     /// </summary>
     /// <param name="keys">One new key per vector.</param>
     /// <param name="vectors">The vectors, row after row: <c>keys.Length * Dimension</c> elements.</param>
+    /// <param name="progress">Told how many vectors are done, about every hundredth; may be <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the add (throws <see cref="OperationCanceledException"/>).</param>
     /// <exception cref="ArgumentException">See <see cref="Add(long, ReadOnlySpan{float})"/>.</exception>
-    void AddRange(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors);
+    /// <exception cref="OperationCanceledException">The token was cancelled; nothing was added.</exception>
+    void AddRange(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, IProgress<IndexProgress>? progress = null, CancellationToken cancellationToken = default);
 
     /// <summary>Removes a vector. Returns <see langword="false"/> when the key is not present.</summary>
     /// <param name="key">The key to remove.</param>
@@ -82,13 +104,26 @@ public interface IVectorIndex
     int Search(ReadOnlySpan<float> query, Span<SearchResult> destination, SearchOptions? options = null);
 
     /// <summary>
-    /// Searches many queries at once, using every core (or <see cref="SearchOptions.MaxDegreeOfParallelism"/>).
+    /// Searches many queries at once, using every core (or <see cref="MaxDegreeOfParallelism"/> threads).
     /// </summary>
     /// <param name="queries">The queries, row after row: a multiple of <see cref="Dimension"/> elements.</param>
     /// <param name="k">How many results per query at most; must be positive.</param>
-    /// <param name="options">Filter, ef and parallelism; <see langword="null"/> for defaults.</param>
+    /// <param name="options">Filter and ef; <see langword="null"/> for defaults.</param>
+    /// <param name="progress">Told how many queries are done, about every hundredth; may be <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the batch (throws <see cref="OperationCanceledException"/>).</param>
     /// <returns>One result array per query, in query order.</returns>
-    SearchResult[][] SearchBatch(ReadOnlySpan<float> queries, int k, SearchOptions? options = null);
+    SearchResult[][] SearchBatch(ReadOnlySpan<float> queries, int k, SearchOptions? options = null,
+        IProgress<IndexProgress>? progress = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Releases the memory of removed vectors (see <see cref="DeletedCount"/>): <see cref="HnswIndex"/> rebuilds its
+    /// graph from the live vectors (about the cost of building it again), <see cref="ExactIndex"/> packs its rows.
+    /// Keys, vectors and exact results are unchanged. A cancelled compaction leaves the index untouched.
+    /// </summary>
+    /// <param name="progress">Told how many live vectors are done, about every hundredth; may be <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the compaction (throws <see cref="OperationCanceledException"/>).</param>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the index is as it was.</exception>
+    void Compact(IProgress<IndexProgress>? progress = null, CancellationToken cancellationToken = default);
 
     /// <summary>Writes the index to a stream in the ImageSearch index file format.</summary>
     /// <param name="stream">A writable stream; left open.</param>

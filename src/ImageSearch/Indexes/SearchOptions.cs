@@ -1,10 +1,11 @@
 namespace ImageSearch;
 
 /// <summary>
-/// Per-query settings shared by every index type. Instances are immutable once passed to a search and may be
-/// shared between threads, provided <see cref="Filter"/> is itself thread-safe.
+/// Per-query settings shared by every index type. Immutable, so an instance may be shared between threads, provided
+/// <see cref="Filter"/> is itself thread-safe. Threads of batch searches are set on the index
+/// (<see cref="IVectorIndex.MaxDegreeOfParallelism"/>).
 /// </summary>
-public sealed class SearchOptions
+public sealed record SearchOptions
 {
     /// <summary>
     /// Only keys for which the predicate returns <see langword="true"/> can be returned. <see langword="null"/> (the default)
@@ -26,10 +27,4 @@ public sealed class SearchOptions
     /// an exact weighted scan, since their graph was built for unweighted distances.
     /// </summary>
     public ReadOnlyMemory<float> ElementWeights { get; init; }
-
-    /// <summary>
-    /// Maximum number of threads a batch search may use; <see langword="null"/> or a value below 1 uses every core.
-    /// Single-query searches always run on the calling thread.
-    /// </summary>
-    public int? MaxDegreeOfParallelism { get; init; }
 }

@@ -1,8 +1,12 @@
 
 namespace ImageSearch;
 
-/// <summary>Opens index files of any type (see <see cref="IndexFile"/>).</summary>
-/// <remarks>Thread-safety: the static members are thread-safe; each call returns a new, independent index.</remarks>
+/// <summary>Opens index files of any type, as written by <see cref="IVectorIndex.Save(Stream)"/> (format: <c>docs/file-format.md</c>).</summary>
+/// <remarks>
+/// <para>Thread-safety: the static members are thread-safe; each call returns a new, independent index.</para>
+/// <para>Loading is synchronous: it is bound by checksumming and copying into memory rather than by waiting on the disk.
+/// Run it with <see cref="Task.Run(Action)"/> to keep a UI thread free.</para>
+/// </remarks>
 public static class VectorIndex
 {
     /// <summary>Reads an index of any type from a stream.</summary>
@@ -39,13 +43,6 @@ public static class VectorIndex
             throw new InvalidDataException($"'{path}': {e.Message}", e);
         }
     }
-
-    /// <summary>Asynchronous <see cref="Load(string)"/>: reads the file on a thread-pool thread.</summary>
-    /// <param name="path">The index file.</param>
-    /// <param name="cancellationToken">Cancels before the read starts.</param>
-    /// <returns>The index.</returns>
-    public static Task<IVectorIndex> LoadAsync(string path, CancellationToken cancellationToken = default)
-        => Task.Run(() => Load(path), cancellationToken);
 
     private static IVectorIndex LoadHnsw(IndexFileReader reader)
         => HnswIndex.Read(reader);

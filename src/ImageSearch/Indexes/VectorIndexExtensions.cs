@@ -22,7 +22,8 @@ public static class VectorIndexExtensions
 
     /// <summary>
     /// Saves the index to a file atomically: it writes a temporary file beside <paramref name="path"/>, flushes it
-    /// to disk, then renames it over <paramref name="path"/>, so a crash never leaves a half-written index.
+    /// to disk, then renames it over <paramref name="path"/>, so a crash never leaves a half-written index. Synchronous
+    /// (there is no SaveAsync): the writer lock of the index is held while it is written.
     /// </summary>
     /// <param name="index">The index to save.</param>
     /// <param name="path">The file to create or replace.</param>
@@ -30,16 +31,5 @@ public static class VectorIndexExtensions
     {
         ArgumentNullException.ThrowIfNull(index);
         IndexFile.SaveAtomic(path, index.Save);
-    }
-
-    /// <summary>Asynchronous <see cref="Save(IVectorIndex, string)"/>: the same atomic write, off the calling thread.</summary>
-    /// <param name="index">The index to save.</param>
-    /// <param name="path">The file to create or replace.</param>
-    /// <param name="cancellationToken">Cancels before the rename; the old file is then left untouched.</param>
-    /// <returns>A task that completes when the file is in place.</returns>
-    public static Task SaveAsync(this IVectorIndex index, string path, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(index);
-        return IndexFile.SaveAtomicAsync(path, index.Save, cancellationToken);
     }
 }

@@ -8,8 +8,8 @@ namespace ImageSearch;
 /// CRC-32C (Castagnoli), the checksum of every index-file section and of the other files ImageSearch writes. Uses the SSE4.2/ARM CRC instructions through
 /// <see cref="BitOperations.Crc32C(uint, ulong)"/>, eight bytes at a time, so checking a 132 MB section costs tens of milliseconds.
 /// </summary>
-/// <remarks>Thread-safety: stateless; all members are thread-safe.</remarks>
-public static class Crc32C
+/// <remarks>Internal (ImageSearch.Embeddings checksums its files with it too). Thread-safety: stateless; all members are thread-safe.</remarks>
+internal static class Crc32C
 {
     /// <summary>Initial state of an incremental computation.</summary>
     public const uint Seed = 0xFFFFFFFFu;

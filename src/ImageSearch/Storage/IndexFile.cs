@@ -9,8 +9,12 @@ namespace ImageSearch;
 /// CRC-32C of tag+length+payload (4)</c>: <c>KEYS</c>, <c>LIVE</c>, <c>VECS</c>, the index type's own sections, and
 /// <c>END!</c>. See <c>docs/file-format.md</c>.
 /// </summary>
-/// <remarks>Thread-safety: the static members are thread-safe; concurrent saves to the same path each replace it atomically.</remarks>
-public static class IndexFile
+/// <remarks>
+/// <para>Internal: users save through <see cref="VectorIndexExtensions.Save(IVectorIndex, string)"/>. ImageSearch.Embeddings
+/// writes its own files with <see cref="SaveAtomic"/> (it sees the internals, see the project file).</para>
+/// <para>Thread-safety: the static members are thread-safe; concurrent saves to the same path each replace it atomically.</para>
+/// </remarks>
+internal static class IndexFile
 {
     /// <summary>The first eight bytes of every index file: <c>"ISINDEX"</c> followed by 0x1A.</summary>
     public static ReadOnlySpan<byte> Magic => "ISINDEX\x1A"u8;
@@ -49,25 +53,6 @@ public static class IndexFile
             TryDelete(temp);
             throw;
         }
-    }
-
-    /// <summary>
-    /// Asynchronous <see cref="SaveAtomic(string, Action{Stream})"/>: the content is written on a thread-pool thread.
-    /// </summary>
-    /// <param name="path">The file to create or replace.</param>
-    /// <param name="write">Writes the content to the stream it is given.</param>
-    /// <param name="cancellationToken">Checked before writing and before the rename; a cancelled save leaves the old file.</param>
-    /// <returns>A task that completes when the file is in place.</returns>
-    public static Task SaveAtomicAsync(string path, Action<Stream> write, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        ArgumentNullException.ThrowIfNull(write);
-        return Task.Run(() => SaveAtomic(path, stream =>
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            write(stream);
-            cancellationToken.ThrowIfCancellationRequested();
-        }), cancellationToken);
     }
 
     internal static string TempPathFor(string fullPath)

@@ -130,9 +130,11 @@ internal sealed class VectorStore
 
     /// <summary>
     /// Validates and prepares a batch of rows (see <see cref="Prepare"/>) before anything changes, so that a bad row
-    /// leaves the index as it was; errors name the row and its key.
+    /// leaves the index as it was; errors name the row and its key. Checks <paramref name="cancellationToken"/> every
+    /// 4096 rows and tells <paramref name="counter"/> about each block done.
     /// </summary>
-    public float[] PrepareRows(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, string vectorsName)
+    public float[] PrepareRows(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, string vectorsName,
+        CancellationToken cancellationToken = default, ProgressCounter? counter = null)
     {
         int dim = Dimension;
         if ((long)keys.Length * dim != vectors.Length)
@@ -145,6 +147,12 @@ internal sealed class VectorStore
         float[] prepared = GC.AllocateUninitializedArray<float>(vectors.Length);
         for (int i = 0; i < keys.Length; i++)
         {
+            if ((i & 4095) == 0 && i > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                counter?.Add(4096);
+            }
+
             try
             {
                 Prepare(vectors.Slice(i * dim, dim), prepared.AsSpan(i * dim, dim), vectorsName);
@@ -296,6 +304,17 @@ internal sealed class VectorStore
 
     /// <summary>Makes every allocated slot visible to readers, after their rows and keys are written.</summary>
     public void Publish() => Volatile.Write(ref _slotCount, _allocated);
+
+    /// <summary>
+    /// Gives back the allocated slots from <paramref name="slots"/> on, which must never have been written (a cancelled
+    /// HNSW insertion); a later <see cref="AllocateSlot"/> hands them out again. Readers that already saw them skip
+    /// them, as they skip any slot the graph has not linked yet.
+    /// </summary>
+    public void Truncate(int slots)
+    {
+        _allocated = slots;
+        Publish();
+    }
 
     /// <summary>Allocates and publishes <paramref name="count"/> slots at once, rows unwritten, all deleted (loading).</summary>
     public void AllocateForLoad(int count)

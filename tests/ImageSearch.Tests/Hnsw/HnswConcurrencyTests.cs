@@ -45,7 +45,7 @@ public class HnswConcurrencyTests
 
                 if (t == 1 && i % 50 == 0)
                 {
-                    foreach (SearchResult[] b in hnsw.SearchBatch(queries.AsSpan(0, 4 * dim), 5, new SearchOptions { MaxDegreeOfParallelism = 1 }))
+                    foreach (SearchResult[] b in hnsw.SearchBatch(queries.AsSpan(0, 4 * dim), 5))
                     {
                         HnswTestData.AssertValid(b);
                     }

@@ -194,8 +194,8 @@ public class HnswIndexTests(RandomIndexFixture data) : IClassFixture<RandomIndex
         long[] keys = HnswTestData.Keys(n);
         byte[] Build(int seed)
         {
-            var index = new HnswIndex(dim, DistanceMetric.Cosine, new HnswOptions { Seed = seed, EfConstruction = 50 });
-            index.AddRange(keys.AsSpan(0, 1000), rows.AsSpan(0, 1000 * dim), 1);
+            var index = new HnswIndex(dim, DistanceMetric.Cosine, new HnswOptions { Seed = seed, EfConstruction = 50 }) { MaxDegreeOfParallelism = 1 };
+            index.AddRange(keys.AsSpan(0, 1000), rows.AsSpan(0, 1000 * dim));
             for (int i = 1000; i < n; i++)
             {
                 index.Add(keys[i], rows.AsSpan(i * dim, dim));

@@ -79,8 +79,8 @@ internal static class HnswTestData
     {
         float[] rows = Random(seed, count, dim);
         long[] keys = Keys(count);
-        var hnsw = new HnswIndex(dim, metric, options ?? new HnswOptions { M = 16, EfConstruction = 100, Seed = seed });
-        hnsw.AddRange(keys, rows, threads);
+        var hnsw = new HnswIndex(dim, metric, options ?? new HnswOptions { M = 16, EfConstruction = 100, Seed = seed }) { MaxDegreeOfParallelism = threads };
+        hnsw.AddRange(keys, rows);
         var exact = new ExactIndex(dim, metric);
         exact.AddRange(keys, rows);
         return (hnsw, exact);

@@ -67,23 +67,6 @@ public class IndexFileTests
         }
     }
 
-    [Fact]
-    public async Task SaveAsyncAndLoadAsync()
-    {
-        string path = Path.Combine(Path.GetTempPath(), "isidx-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            ExactIndex index = Sample();
-            await index.SaveAsync(path);
-            IVectorIndex loaded = await VectorIndex.LoadAsync(path);
-            Assert.Equal(index.Count, loaded.Count);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
-
     /// <summary>Offsets of every section boundary: after the header, and before/after each section's header, payload and checksum.</summary>
     private static List<int> Boundaries(byte[] bytes)
     {

@@ -9,15 +9,18 @@ namespace ImageSearch;
 /// </summary>
 /// <remarks>
 /// <para><b>Thread-safety.</b> Every member is thread-safe. Searches take no lock and may run at any time, also while
-/// <see cref="Add"/>, <see cref="AddRange(ReadOnlySpan{long}, ReadOnlySpan{float})"/> or <see cref="Remove"/> are in
+/// <see cref="Add"/>, <see cref="AddRange"/> or <see cref="Remove"/> are in
 /// flight (hnswlib forbids this). A search running concurrently with adds sees every vector whose add completed before
 /// the search started, may or may not see vectors being added meanwhile, and never sees a half-written vector, a
 /// key that was not added, or a key removed before it started. Adds, removes, <see cref="Compact"/> and saves are serialised with each other by a writer
 /// lock; a bulk add parallelises internally with per-node locks. A search concurrent with <see cref="Compact"/> runs
 /// on the graph it started on.</para>
 /// <para><b>Removing</b> leaves a tombstone: the vector keeps routing searches but is never returned. Slots are not
-/// reused by adds; <see cref="Compact"/> rebuilds the graph without tombstones (call it after removing a large share,
-/// e.g. a third, of the vectors).</para>
+/// reused by adds; <see cref="DeletedCount"/> counts the tombstones and <see cref="Compact"/> rebuilds the graph without
+/// them (call it after removing a large share, e.g. a third, of the vectors).</para>
+/// <para><b>Cancelling</b> <see cref="AddRange"/> leaves the keys, <see cref="Count"/> and results as before. When the
+/// index was empty it is empty again; otherwise the vectors already linked when the cancellation was seen stay in the
+/// graph as tombstones (they count in <see cref="DeletedCount"/> until <see cref="Compact"/>), as if added and removed.</para>
 /// <para><b>Filters</b> (<see cref="SearchOptions.Filter"/>) are applied during the traversal: rejected vectors route
 /// but never enter the results, and the search continues until it has ef allowed results. When the filter admits fewer
 /// than <see cref="HnswOptions.ExactFilterThreshold"/> of the vectors (estimated on 256 slots spread evenly over the
@@ -37,6 +40,7 @@ public sealed partial class HnswIndex : IVectorIndex
     private readonly HnswOptions _options;
     private volatile HnswGraph _graph;
     private int _ef;
+    private int _maxThreads; // 0 = every core
 
     /// <summary>Creates an empty index.</summary>
     /// <param name="dimension">Number of elements in every vector; positive.</param>
@@ -95,8 +99,19 @@ public sealed partial class HnswIndex : IVectorIndex
         }
     }
 
-    /// <summary>Removed vectors that still take part in routing (see <see cref="Compact"/>).</summary>
+    /// <inheritdoc/>
+    /// <remarks>Here: removed vectors that still take part in routing (tombstones).</remarks>
     public int DeletedCount => Volatile.Read(ref _graph.Tombstones);
+
+    /// <inheritdoc/>
+    /// <remarks>With 1, <see cref="AddRange"/> is reproducible: the same seed and input give the same graph.</remarks>
+    public int? MaxDegreeOfParallelism
+    {
+        get => Volatile.Read(ref _maxThreads) is > 0 and int p ? p : null;
+        set => Volatile.Write(ref _maxThreads, value is > 0 and int p ? p : 0);
+    }
+
+    private int Threads => Volatile.Read(ref _maxThreads) is > 0 and int p ? p : Environment.ProcessorCount;
 
     /// <summary>
     /// Approximate bytes held by the index: vectors, keys and flags, links, and the key map. Divide by
@@ -115,33 +130,18 @@ public sealed partial class HnswIndex : IVectorIndex
     }
 
     /// <inheritdoc/>
-    public void Add(long key, ReadOnlySpan<float> vector) => AddCore([key], vector, 1, nameof(vector));
+    public void Add(long key, ReadOnlySpan<float> vector) => AddCore([key], vector, nameof(vector), null, default);
 
-    /// <summary>
-    /// Adds many vectors, linking them on every core (or <see cref="HnswOptions.MaxDegreeOfParallelism"/> threads). All
-    /// are validated first: if any is invalid, or any key is duplicated, nothing is added.
-    /// </summary>
-    /// <param name="keys">One new key per vector.</param>
-    /// <param name="vectors">The vectors, row after row: <c>keys.Length * Dimension</c> elements.</param>
-    /// <exception cref="ArgumentException">See <see cref="Add(long, ReadOnlySpan{float})"/>.</exception>
-    public void AddRange(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors)
-        => AddRange(keys, vectors, _options.MaxDegreeOfParallelism is > 0 and int p ? p : Environment.ProcessorCount);
+    /// <inheritdoc/>
+    /// <remarks>Links the vectors on up to <see cref="MaxDegreeOfParallelism"/> threads; searches may run meanwhile.
+    /// Cancellation is checked between vectors; see the class remarks for what a cancelled call leaves.</remarks>
+    public void AddRange(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, IProgress<IndexProgress>? progress = null, CancellationToken cancellationToken = default)
+        => AddCore(keys, vectors, nameof(vectors), progress, cancellationToken);
 
-    /// <summary>
-    /// Adds many vectors with at most <paramref name="maxDegreeOfParallelism"/> threads. With one thread the build is
-    /// reproducible: the same seed and input give the same graph. Searches may run meanwhile (see the class remarks).
-    /// </summary>
-    /// <param name="keys">One new key per vector.</param>
-    /// <param name="vectors">The vectors, row after row: <c>keys.Length * Dimension</c> elements.</param>
-    /// <param name="maxDegreeOfParallelism">Threads to use; below 1 means every core.</param>
-    /// <exception cref="ArgumentException">See <see cref="Add(long, ReadOnlySpan{float})"/>; nothing is added.</exception>
-    public void AddRange(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, int maxDegreeOfParallelism)
-        => AddCore(keys, vectors, maxDegreeOfParallelism, nameof(vectors));
-
-    private void AddCore(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, int maxDegreeOfParallelism, string vectorsName)
+    private void AddCore(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, string vectorsName, IProgress<IndexProgress>? progress, CancellationToken cancellationToken)
     {
         // Validate and prepare everything before touching the index, so a bad row leaves it unchanged.
-        float[] prepared = _graph.Store.PrepareRows(keys, vectors, vectorsName);
+        float[] prepared = _graph.Store.PrepareRows(keys, vectors, vectorsName, cancellationToken);
         if (keys.IsEmpty)
         {
             return;
@@ -161,12 +161,60 @@ public sealed partial class HnswIndex : IVectorIndex
                 throw new ArgumentException("The index cannot hold that many vectors (2^31-1 slots).", nameof(keys));
             }
 
-            InsertAll(g, keyArray, prepared, maxDegreeOfParallelism < 1 ? Environment.ProcessorCount : maxDegreeOfParallelism);
+            cancellationToken.ThrowIfCancellationRequested();
+            int first = g.Store.AllocatedCount;
+            ulong rng = g.RngState;
+            var counter = ProgressCounter.Create(progress, keyArray.Length);
+            int done = InsertAll(g, keyArray, prepared, keyArray.Length == 1 ? 1 : Threads, counter, cancellationToken);
+            if (done < keyArray.Length)
+            {
+                UndoInsert(g, keyArray, first, done, rng);
+                throw new OperationCanceledException(cancellationToken);
+            }
+
+            counter?.Complete();
         }
     }
 
-    /// <summary>Appends rows and links them (writer lock held). Levels are drawn in input order, so they are reproducible.</summary>
-    private void InsertAll(HnswGraph g, long[] keys, float[] prepared, int threads)
+    /// <summary>
+    /// Takes back a cancelled insertion (writer lock held): the linked vectors become tombstones (links to them cannot
+    /// be taken back cheaply), the unlinked slots are released, and the level generator is rewound. An index that was
+    /// empty is simply replaced by an empty graph.
+    /// </summary>
+    private void UndoInsert(HnswGraph g, long[] keys, int first, int linked, ulong rng)
+    {
+        if (first == 0)
+        {
+            VectorStore s = g.Store;
+            var empty = new HnswGraph(new VectorStore(s.Dimension, s.Metric, s.ElementType), g.M, g.EfConstruction, g.LevelMultiplier, rng);
+            lock (_keyLock)
+            {
+                _graph = empty;
+            }
+
+            return;
+        }
+
+        lock (_keyLock)
+        {
+            for (int i = 0; i < linked; i++)
+            {
+                g.Store.UnmapKey(keys[i], out _);
+                g.Store.MarkDeleted(first + i);
+                Interlocked.Increment(ref g.Tombstones);
+            }
+        }
+
+        g.Store.Truncate(first + linked);
+        g.SetRngState(rng);
+    }
+
+    /// <summary>
+    /// Appends rows and links them (writer lock held). Levels are drawn in input order, so they are reproducible.
+    /// Stops early when <paramref name="cancellationToken"/> is cancelled; returns how many vectors were linked, always
+    /// the first ones of the input (each worker finishes the vector it took).
+    /// </summary>
+    private int InsertAll(HnswGraph g, long[] keys, float[] prepared, int threads, ProgressCounter? counter, CancellationToken cancellationToken)
     {
         VectorStore store = g.Store;
         int n = keys.Length, dim = store.Dimension;
@@ -196,22 +244,24 @@ public sealed partial class HnswIndex : IVectorIndex
             {
                 store.MapKey(keys[i], slot);
             }
+
+            counter?.Add(1);
         }
 
         int next = 0;
         if (threads <= 1 || n < 64)
         {
             SearchContext context = SearchContext.Rent();
-            for (; next < n; next++)
+            for (; next < n && !cancellationToken.IsCancellationRequested; next++)
             {
                 InsertOne(next, context);
             }
 
             SearchContext.Return(context);
-            return;
+            return next;
         }
 
-        if (g.Entry.Slot < 0)
+        if (g.Entry.Slot < 0 && !cancellationToken.IsCancellationRequested)
         {
             SearchContext context = SearchContext.Rent();
             InsertOne(next++, context);
@@ -223,13 +273,14 @@ public sealed partial class HnswIndex : IVectorIndex
         {
             SearchContext context = SearchContext.Rent();
             int i;
-            while ((i = Interlocked.Increment(ref next) - 1) < n)
+            while (!cancellationToken.IsCancellationRequested && (i = Interlocked.Increment(ref next) - 1) < n)
             {
                 InsertOne(i, context);
             }
 
             SearchContext.Return(context);
         });
+        return Math.Min(next, n);
     }
 
     /// <inheritdoc/>
@@ -254,12 +305,14 @@ public sealed partial class HnswIndex : IVectorIndex
         }
     }
 
-    /// <summary>
-    /// Rebuilds the graph from the live vectors only, dropping tombstones and their memory, with every core (or
-    /// <see cref="HnswOptions.MaxDegreeOfParallelism"/> threads). Costs about as much as building the index again.
-    /// Searches keep running on the old graph until the new one is swapped in; adds and removes wait.
-    /// </summary>
-    public void Compact()
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Rebuilds the graph from the live vectors only, dropping tombstones and their memory, on up to
+    /// <see cref="MaxDegreeOfParallelism"/> threads. Costs about as much as building the index again. The new graph is
+    /// built aside: searches keep running on the old one until it is swapped in (adds and removes wait), and a
+    /// cancelled compaction simply drops it.
+    /// </remarks>
+    public void Compact(IProgress<IndexProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         lock (_writeLock)
         {
@@ -271,6 +324,11 @@ public sealed partial class HnswIndex : IVectorIndex
             int n = 0;
             for (int slot = 0; slot < slots; slot++)
             {
+                if ((slot & 4095) == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
                 if (!s.IsDeleted(slot))
                 {
                     keys[n] = s.GetKey(slot);
@@ -281,12 +339,18 @@ public sealed partial class HnswIndex : IVectorIndex
 
             var store = new VectorStore(dim, s.Metric, s.ElementType);
             var g = new HnswGraph(store, old.M, old.EfConstruction, old.LevelMultiplier, old.RngState);
-            InsertAll(g, keys, rows, _options.MaxDegreeOfParallelism is > 0 and int p ? p : Environment.ProcessorCount);
-            old.SetRngState(g.RngState);
+            var counter = ProgressCounter.Create(progress, live);
+            if (InsertAll(g, keys, rows, Threads, counter, cancellationToken) < live)
+            {
+                throw new OperationCanceledException(cancellationToken);
+            }
+
             lock (_keyLock)
             {
                 _graph = g;
             }
+
+            counter?.Complete();
         }
     }
 
@@ -359,7 +423,8 @@ public sealed partial class HnswIndex : IVectorIndex
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> or <see cref="SearchOptions.Ef"/> is not positive.</exception>
-    public SearchResult[][] SearchBatch(ReadOnlySpan<float> queries, int k, SearchOptions? options = null)
+    public SearchResult[][] SearchBatch(ReadOnlySpan<float> queries, int k, SearchOptions? options = null,
+        IProgress<IndexProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         int ef = ResolveEf(options);
@@ -376,14 +441,17 @@ public sealed partial class HnswIndex : IVectorIndex
 
         var results = new SearchResult[nq][];
         int kk = Math.Max(1, Math.Min(k, g.Store.LiveCount));
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options?.MaxDegreeOfParallelism is > 0 and int p ? p : Environment.ProcessorCount };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Threads, CancellationToken = cancellationToken };
+        var counter = ProgressCounter.Create(progress, nq);
         Parallel.For(0, nq, parallel, () => SearchContext.Rent(), (i, _, context) =>
         {
             var buffer = new SearchResult[kk];
             int n = SearchPrepared(g, prepared.AsSpan(i * dim, dim), buffer, ef, options, context);
             results[i] = n == kk ? buffer : buffer.AsSpan(0, n).ToArray();
+            counter?.Add(1);
             return context;
         }, SearchContext.Return);
+        counter?.Complete();
         return results;
     }
 

@@ -4,9 +4,10 @@ namespace ImageSearch;
 /// <summary>
 /// Construction parameters of an <see cref="HnswIndex"/> (Malkov and Yashunin's HNSW). The defaults suit 50- to
 /// 1000-dimensional embeddings; raise <see cref="M"/> and <see cref="EfConstruction"/> for higher recall at the cost of
-/// build time and memory. An instance is read once by the index constructor; later changes do not affect the index.
+/// build time and memory. Read once by the index constructor. Threads are set on the index
+/// (<see cref="HnswIndex.MaxDegreeOfParallelism"/>), since they belong to the machine rather than to the saved index.
 /// </summary>
-public sealed class HnswOptions
+public sealed record HnswOptions
 {
     /// <summary>
     /// Links per node on the upper layers; layer 0 keeps <c>2 * M</c>. 4 to 64 are sensible; default 16.
@@ -25,7 +26,7 @@ public sealed class HnswOptions
 
     /// <summary>
     /// Seed of the level generator. A single-threaded build (one <see cref="HnswIndex.Add"/> at a time, or
-    /// <see cref="HnswIndex.AddRange(ReadOnlySpan{long}, ReadOnlySpan{float}, int)"/> with one thread) with the same
+    /// <see cref="HnswIndex.AddRange"/> with <see cref="HnswIndex.MaxDegreeOfParallelism"/> 1) with the same
     /// seed and the same input builds the same graph. Default 100 (as hnswlib).
     /// </summary>
     public int Seed { get; init; } = 100;
@@ -38,12 +39,6 @@ public sealed class HnswOptions
 
     /// <summary>How vectors are stored; <see cref="VectorElementType.Float16"/> halves vector memory (slower distances).</summary>
     public VectorElementType ElementType { get; init; } = VectorElementType.Float32;
-
-    /// <summary>
-    /// Threads used by <see cref="HnswIndex.AddRange(ReadOnlySpan{long}, ReadOnlySpan{float})"/>; <see langword="null"/>
-    /// or below 1 uses every core.
-    /// </summary>
-    public int? MaxDegreeOfParallelism { get; init; }
 
     /// <summary>
     /// Filtered searches whose filter admits less than this fraction of the vectors (estimated on a fixed sample of
