@@ -49,7 +49,7 @@ public class WordSpaceTests
         Assert.Equal(1f - 0.95f / MathF.Sqrt(0.95f * 0.95f + 0.05f * 0.05f), tags.Tags[1].CosineDistance, 4);
         Assert.True(tags.Contains("puppy", 2));
         Assert.False(tags.Contains("cat", 2));
-        Assert.Equal(1, tags.Tags[0].Rank);
+        Assert.Equal(1, tags.Tags[0].WordIndex);
     }
 
     [Fact]

@@ -99,15 +99,15 @@ public class GloveRealDataTests(GloveFixture glove) : IClassFixture<GloveFixture
     public void Distances_agree_with_an_independent_cosine_and_with_Annoy_angular()
     {
         var hits = V.NearestWords("queen", 20, new NearestWordsOptions { MostFrequent = 50_000 });
-        Assert.All(hits, h => Assert.True(h.Rank < 50_000));
+        Assert.All(hits, h => Assert.True(h.WordIndex < 50_000));
         for (int i = 0; i < hits.Length; i++)
         {
             var h = hits[i];
-            float cos = TensorPrimitives.CosineSimilarity(V.GetVector("queen"), V.GetVector(h.Rank));
+            float cos = TensorPrimitives.CosineSimilarity(V.GetVector("queen"), V.GetVector(h.WordIndex));
             Assert.Equal(1 - cos, h.CosineDistance, 1e-4f);
             Assert.Equal(MathF.Sqrt(2 * (1 - cos)), h.AngularDistance, 1e-3f);
             // Angular distance is the Euclidean distance between the unit vectors.
-            float[] a = V.GetVector("queen").ToArray(), b = V.GetVector(h.Rank).ToArray();
+            float[] a = V.GetVector("queen").ToArray(), b = V.GetVector(h.WordIndex).ToArray();
             TensorPrimitives.Divide(a, TensorPrimitives.Norm(a), a);
             TensorPrimitives.Divide(b, TensorPrimitives.Norm(b), b);
             Assert.Equal(TensorPrimitives.Distance(a, b), h.AngularDistance, 1e-3f);

@@ -13,7 +13,7 @@ public class WordNeighboursTests
     {
         var hits = Compass().NearestWords("East", 4);
         Assert.Equal(["northeast", "north", "northwest", "west"], hits.Select(h => h.Word));
-        Assert.Equal([1, 2, 3, 4], hits.Select(h => h.Rank));
+        Assert.Equal([1, 2, 3, 4], hits.Select(h => h.WordIndex));
         // cos 45 = 0.7071: cosine distance 1 - 0.7071, angular distance sqrt(2 (1 - cos)) = 2 sin(22.5 deg) = 0.7654.
         Assert.Equal(1 - Math.Sqrt(0.5), hits[0].CosineDistance, 1e-5);
         Assert.Equal(2 * Math.Sin(Math.PI / 8), hits[0].AngularDistance, 1e-5);
