@@ -12,7 +12,7 @@ var opts = Args.Parse(args);
 var data = PascalDataset.Load();
 int count = Math.Min(opts.Count, data.Count);
 // Spread the sample over every class: take every (Count/count)-th photo.
-var paths = Enumerable.Range(0, count).Select(i => data.Paths[(int)((long)i * data.Count / count)]).ToArray();
+var images = Enumerable.Range(0, count).Select(i => ImageInput.FromFile(data.Paths[(int)((long)i * data.Count / count)])).ToArray();
 Console.WriteLine($"ImageSearch image-embedding throughput, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"Machine: {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, " +
                   $"{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}");
@@ -54,7 +54,7 @@ foreach (string model in opts.Models)
         double c0 = CpuMs();
         var sw = Stopwatch.StartNew();
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = opts.Decode > 0 ? opts.Decode : Environment.ProcessorCount },
-            i => embedder.Preprocess(paths[i], tensors.AsSpan(i * len, len)));
+            i => embedder.Preprocess(images[i], tensors.AsSpan(i * len, len)));
         decodeTimes.Add(count / sw.Elapsed.TotalSeconds);
         decodeCpu.Add((CpuMs() - c0) / count);
     }
@@ -72,7 +72,7 @@ foreach (string model in opts.Models)
 
     async Task EndToEndPass()
     {
-        var results = await embedder.EmbedBatchAsync(paths);
+        var results = await embedder.EmbedBatchAsync(images);
         if (results.Any(x => !x.Succeeded))
         {
             throw new InvalidOperationException(results.First(x => !x.Succeeded).Error!.Message);

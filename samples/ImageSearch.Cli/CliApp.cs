@@ -253,7 +253,7 @@ public static class CliApp
             title += $", weighted by class '{c.Name}' ({c.Source})";
         }
 
-        output.Results(title, Rows(await engine.SimilarAsync(image, k, weights, ct)), image);
+        output.Results(title, Rows(await engine.SimilarAsync(ImageInput.FromFile(image), k, weights, ct)), image);
         return 0;
     }
 
@@ -336,7 +336,7 @@ public static class CliApp
         a.RejectUnused();
         RequireFile(image);
         await using var engine = await ImageSearchEngine.OpenAsync(index, cancellationToken: ct);
-        output.Results($"tags of {Output.Short(image)}", Rows(await engine.TagsAsync(image, k, ct)), image);
+        output.Results($"tags of {Output.Short(image)}", Rows(await engine.TagsAsync(ImageInput.FromFile(image), k, ct)), image);
         return 0;
     }
 

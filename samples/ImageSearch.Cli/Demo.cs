@@ -50,12 +50,12 @@ internal static class Demo
         // 1 and 2: a photo filed under another class whose captions mention a cat, plain and weighted toward 'cat'.
         var (query, why) = await PickQueryAsync(engine, data, k, ct);
         Step(c, 1, $"look-alikes of {Output.Short(query)}", why);
-        var plain = await engine.SimilarAsync(query, k, default, ct);
+        var plain = await engine.SimilarAsync(ImageInput.FromFile(query), k, default, ct);
         output.Results($"look-alikes of {Output.Short(query)}", CliApp.Rows(plain), query);
 
         ClassChoice cat = await engine.FindClassAsync(WeightClass, ct);
         Step(c, 2, $"the same search, weighted by class '{cat.Name}'", $"element-wise weights = the '{cat.Name}' column of a logistic regression trained on the index's folder labels");
-        var weighted = await engine.SimilarAsync(query, k, cat.Weights, ct);
+        var weighted = await engine.SimilarAsync(ImageInput.FromFile(query), k, cat.Weights, ct);
         output.Results($"look-alikes of {Output.Short(query)}, weighted by '{cat.Name}'", CliApp.Rows(weighted), query);
         c.MarkupLine(Inv($"photos labelled '{cat.Name}' in the top {k}: [bold]{Count(plain, cat.Name)}[/] unweighted -> [bold]{Count(weighted, cat.Name)}[/] weighted"));
 
@@ -75,7 +75,7 @@ internal static class Demo
 
         // 4: tags of the query photo.
         Step(c, 4, $"tags of {Output.Short(query)}", "DeViSE: the photo mapped into word space, nearest of the 50,000 most frequent words");
-        output.Results($"tags of {Output.Short(query)}", CliApp.Rows(await engine.TagsAsync(query, k + 3, ct)), query);
+        output.Results($"tags of {Output.Short(query)}", CliApp.Rows(await engine.TagsAsync(ImageInput.FromFile(query), k + 3, ct)), query);
 
         // 5 and 6: photos for words.
         Step(c, 5, $"photos for '{string.Join(' ', OneWord)}'", "DeViSE: the word's vector searched among the photos' word-space vectors");
@@ -142,7 +142,7 @@ internal static class Demo
         int bestGain = int.MinValue;
         foreach (string p in candidates)
         {
-            int gain = Count(await engine.SimilarAsync(p, k, cat.Weights, ct), cat.Name) - Count(await engine.SimilarAsync(p, k, default, ct), cat.Name);
+            int gain = Count(await engine.SimilarAsync(ImageInput.FromFile(p), k, cat.Weights, ct), cat.Name) - Count(await engine.SimilarAsync(ImageInput.FromFile(p), k, default, ct), cat.Name);
             if (gain > bestGain)
             {
                 (best, bestGain) = (p, gain);

@@ -1,8 +1,9 @@
 namespace ImageSearch;
 
 /// <summary>
-/// Some inputs of a batch could not be embedded. Thrown by <see cref="EmbeddingGeneratorAdapter{TInput}"/>, whose
-/// contract (one embedding per input) cannot hold gaps. <see cref="Failures"/> says which inputs failed and why;
+/// Some inputs of a batch could not be embedded. Thrown by the generators that
+/// <see cref="EmbedderAiExtensions"/>'s <c>AsIEmbeddingGenerator</c> makes, whose contract (one embedding per input)
+/// cannot hold gaps. <see cref="Failures"/> says which inputs failed and why;
 /// <see cref="Exception.InnerException"/> is an <see cref="AggregateException"/> of the same errors.
 /// </summary>
 public sealed class EmbeddingBatchException : EmbeddingException

@@ -3,50 +3,31 @@ using Microsoft.Extensions.AI;
 namespace ImageSearch;
 
 /// <summary>
-/// Exposes any <see cref="IEmbedder{TInput}"/> as a Microsoft.Extensions.AI
-/// <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> of <see cref="Embedding{T}"/> of <see cref="float"/>, so the
-/// ImageSearch embedders plug into the .NET AI ecosystem (vector stores, caching and logging middleware, DI).
+/// An <see cref="IEmbedder{TInput}"/> seen as an <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> of
+/// <typeparamref name="TValue"/>; made by <see cref="EmbedderAiExtensions"/>, which documents the behaviour.
 /// </summary>
-/// <typeparam name="TInput">What is embedded: a file path, a word, ...</typeparam>
-/// <remarks>
-/// <para>A batch goes through <see cref="IEmbedder{TInput}.EmbedBatchAsync"/> in one call. Because the generator
-/// contract returns one embedding per input, a batch with failed inputs throws an
-/// <see cref="EmbeddingBatchException"/> that lists every failed input with its reason.</para>
-/// <para>Thread-safety: as thread-safe as the wrapped embedder (all ImageSearch embedders are).</para>
-/// </remarks>
-public sealed class EmbeddingGeneratorAdapter<TInput> : IEmbeddingGenerator<TInput, Embedding<float>>
+/// <typeparam name="TValue">What the generator takes (<see cref="DataContent"/> for images, strings for words).</typeparam>
+/// <typeparam name="TInput">What the embedder takes.</typeparam>
+internal sealed class EmbeddingGeneratorAdapter<TValue, TInput> : IEmbeddingGenerator<TValue, Embedding<float>>
 {
+    private readonly Func<TValue, TInput> _toInput;
     private readonly bool _disposeEmbedder;
     private int _disposed;
 
-    /// <summary>Wraps an embedder.</summary>
-    /// <param name="embedder">The embedder to expose.</param>
-    /// <param name="modelId">Model id reported in <see cref="Metadata"/> and on each embedding; defaults to the embedder's type name.</param>
-    /// <param name="disposeEmbedder">Whether <see cref="Dispose"/> disposes the embedder (when it is <see cref="IDisposable"/>).</param>
-    public EmbeddingGeneratorAdapter(IEmbedder<TInput> embedder, string? modelId = null, bool disposeEmbedder = false)
+    public EmbeddingGeneratorAdapter(IEmbedder<TInput> embedder, Func<TValue, TInput> toInput, string? modelId, bool disposeEmbedder)
     {
-        ArgumentNullException.ThrowIfNull(embedder);
         Embedder = embedder;
+        _toInput = toInput;
         _disposeEmbedder = disposeEmbedder;
         Metadata = new EmbeddingGeneratorMetadata("ImageSearch", providerUri: null, modelId ?? embedder.GetType().Name, embedder.Dimension);
     }
 
-    /// <summary>The wrapped embedder.</summary>
     public IEmbedder<TInput> Embedder { get; }
 
-    /// <summary>Provider "ImageSearch", the model id and the embedder's dimension.</summary>
     public EmbeddingGeneratorMetadata Metadata { get; }
 
-    /// <summary>Embeds every value in one batch.</summary>
-    /// <param name="values">The inputs.</param>
-    /// <param name="options">Only <see cref="EmbeddingGenerationOptions.Dimensions"/> is honoured: it must be null or
-    /// the embedder's dimension (the vectors cannot be resized).</param>
-    /// <param name="cancellationToken">Cancels the batch.</param>
-    /// <returns>One embedding per input, in input order.</returns>
-    /// <exception cref="EmbeddingBatchException">One or more inputs failed; all of them are listed.</exception>
-    /// <exception cref="NotSupportedException">A different dimension was requested.</exception>
     public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
-        IEnumerable<TInput> values,
+        IEnumerable<TValue> values,
         EmbeddingGenerationOptions? options = null,
         CancellationToken cancellationToken = default)
     {
@@ -57,7 +38,21 @@ public sealed class EmbeddingGeneratorAdapter<TInput> : IEmbeddingGenerator<TInp
             throw new NotSupportedException($"This embedder produces {Embedder.Dimension}-dimensional vectors; {wanted} were requested.");
         }
 
-        IReadOnlyList<TInput> inputs = values as IReadOnlyList<TInput> ?? values.ToList();
+        // Convert every value before embedding any, so a wrong kind of input fails the call up front.
+        var inputs = new List<TInput>();
+        foreach (TValue value in values)
+        {
+            ArgumentNullException.ThrowIfNull(value, nameof(values));
+            try
+            {
+                inputs.Add(_toInput(value));
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"Value {inputs.Count}: {e.Message}", nameof(values), e);
+            }
+        }
+
         IReadOnlyList<EmbeddingResult> results = await Embedder.EmbedBatchAsync(inputs, null, cancellationToken).ConfigureAwait(false);
         if (results.Count != inputs.Count)
         {
@@ -88,13 +83,8 @@ public sealed class EmbeddingGeneratorAdapter<TInput> : IEmbeddingGenerator<TInp
         return embeddings;
     }
 
-    /// <summary>
-    /// Returns <see cref="Metadata"/> for <see cref="EmbeddingGeneratorMetadata"/>, this adapter or the wrapped embedder
-    /// when they are of the requested type, else <see langword="null"/>. Keyed requests get <see langword="null"/>.
-    /// </summary>
-    /// <param name="serviceType">The type asked for.</param>
-    /// <param name="serviceKey">A key; only <see langword="null"/> is served.</param>
-    /// <returns>The service, or <see langword="null"/>.</returns>
+    /// <summary>The metadata for <see cref="EmbeddingGeneratorMetadata"/>, else this adapter or the embedder when of the
+    /// requested type; keyed requests get <see langword="null"/>.</summary>
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
         ArgumentNullException.ThrowIfNull(serviceType);
@@ -113,7 +103,6 @@ public sealed class EmbeddingGeneratorAdapter<TInput> : IEmbeddingGenerator<TInp
             : null;
     }
 
-    /// <summary>Disposes the embedder when asked to at construction; later calls to <see cref="GenerateAsync"/> throw.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0 && _disposeEmbedder && Embedder is IDisposable d)

@@ -3,27 +3,20 @@ using Microsoft.Extensions.AI;
 namespace ImageSearch;
 
 /// <summary>
-/// The reverse adapter: any Microsoft.Extensions.AI <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> of
-/// <see cref="Embedding{T}"/> of <see cref="float"/> used as an ImageSearch <see cref="IEmbedder{TInput}"/>
-/// (for example a hosted text-embedding service feeding an index).
+/// An <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> of <typeparamref name="TValue"/> used as an
+/// <see cref="IEmbedder{TInput}"/>; made by <see cref="EmbedderAiExtensions"/>, which documents the behaviour.
 /// </summary>
-/// <typeparam name="TInput">What is embedded.</typeparam>
-/// <remarks>
-/// <para>A batch is sent to the generator in one call; if that call fails, each input is retried alone so the
-/// failures can be reported per item as <see cref="IEmbedder{TInput}"/> requires.</para>
-/// <para>Thread-safety: as thread-safe as the wrapped generator.</para>
-/// </remarks>
-public sealed class GeneratorEmbedder<TInput> : IEmbedder<TInput>
+/// <typeparam name="TInput">What the embedder takes.</typeparam>
+/// <typeparam name="TValue">What the generator takes.</typeparam>
+internal sealed class GeneratorEmbedder<TInput, TValue> : IEmbedder<TInput>
 {
-    /// <summary>Wraps a generator.</summary>
-    /// <param name="generator">The generator.</param>
-    /// <param name="dimension">Its vector length; <see langword="null"/> to take it from the generator's
-    /// <see cref="EmbeddingGeneratorMetadata.DefaultModelDimensions"/>.</param>
-    /// <exception cref="ArgumentException">No dimension given and the generator does not report one.</exception>
-    public GeneratorEmbedder(IEmbeddingGenerator<TInput, Embedding<float>> generator, int? dimension = null)
+    // May throw EmbeddingException (an image file that cannot be read): that input fails, not the batch.
+    private readonly Func<TInput, TValue> _toValue;
+
+    public GeneratorEmbedder(IEmbeddingGenerator<TValue, Embedding<float>> generator, Func<TInput, TValue> toValue, int? dimension)
     {
-        ArgumentNullException.ThrowIfNull(generator);
         Generator = generator;
+        _toValue = toValue;
         int? d = dimension ?? generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelDimensions;
         if (d is not int value)
         {
@@ -34,19 +27,89 @@ public sealed class GeneratorEmbedder<TInput> : IEmbedder<TInput>
         Dimension = value;
     }
 
-    /// <summary>The wrapped generator.</summary>
-    public IEmbeddingGenerator<TInput, Embedding<float>> Generator { get; }
+    public IEmbeddingGenerator<TValue, Embedding<float>> Generator { get; }
 
-    /// <inheritdoc/>
     public int Dimension { get; }
 
-    /// <inheritdoc/>
-    public async Task<float[]> EmbedAsync(TInput input, CancellationToken cancellationToken = default)
+    public Task<float[]> EmbedAsync(TInput input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return EmbedOneAsync(input, _toValue(input), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<EmbeddingResult>> EmbedBatchAsync(
+        IReadOnlyList<TInput> inputs,
+        IProgress<EmbeddingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var results = new EmbeddingResult[inputs.Count];
+        var values = new List<TValue>(inputs.Count);
+        var slot = new int[inputs.Count];
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            ArgumentNullException.ThrowIfNull(inputs[i], nameof(inputs));
+            try
+            {
+                values.Add(_toValue(inputs[i]));
+                slot[i] = values.Count - 1;
+            }
+            catch (EmbeddingException e)
+            {
+                results[i] = new EmbeddingResult(i, null, e);
+                slot[i] = -1;
+            }
+        }
+
+        GeneratedEmbeddings<Embedding<float>>? generated = null;
+        if (values.Count > 0)
+        {
+            try
+            {
+                generated = await Generator.GenerateAsync(values, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Fall through to one call per input, to tell which inputs fail.
+            }
+        }
+
+        int failed = 0;
+        for (int i = 0; i < results.Length; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (slot[i] >= 0)
+            {
+                try
+                {
+                    float[] v = generated is not null && generated.Count == values.Count
+                        ? ToVector(generated[slot[i]], inputs[i])
+                        : await EmbedOneAsync(inputs[i], values[slot[i]], cancellationToken).ConfigureAwait(false);
+                    results[i] = new EmbeddingResult(i, v, null);
+                }
+                catch (EmbeddingException e)
+                {
+                    results[i] = new EmbeddingResult(i, null, e);
+                }
+            }
+
+            if (!results[i].Succeeded)
+            {
+                failed++;
+            }
+
+            progress?.Report(new EmbeddingProgress(i + 1, failed, results.Length));
+        }
+
+        return results;
+    }
+
+    private async Task<float[]> EmbedOneAsync(TInput input, TValue value, CancellationToken cancellationToken)
     {
         GeneratedEmbeddings<Embedding<float>> generated;
         try
         {
-            generated = await Generator.GenerateAsync([input], null, cancellationToken).ConfigureAwait(false);
+            generated = await Generator.GenerateAsync([value], null, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException and not EmbeddingException)
         {
@@ -59,47 +122,6 @@ public sealed class GeneratorEmbedder<TInput> : IEmbedder<TInput>
         }
 
         return ToVector(generated[0], input);
-    }
-
-    /// <inheritdoc/>
-    public async Task<IReadOnlyList<EmbeddingResult>> EmbedBatchAsync(
-        IReadOnlyList<TInput> inputs,
-        IProgress<EmbeddingProgress>? progress = null,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(inputs);
-        var results = new EmbeddingResult[inputs.Count];
-        GeneratedEmbeddings<Embedding<float>>? generated = null;
-        try
-        {
-            generated = await Generator.GenerateAsync(inputs, null, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // Fall through to one call per input, to tell which inputs fail.
-        }
-
-        int failed = 0;
-        for (int i = 0; i < results.Length; i++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            try
-            {
-                float[] v = generated is not null && generated.Count == inputs.Count
-                    ? ToVector(generated[i], inputs[i])
-                    : await EmbedAsync(inputs[i], cancellationToken).ConfigureAwait(false);
-                results[i] = new EmbeddingResult(i, v, null);
-            }
-            catch (EmbeddingException e)
-            {
-                failed++;
-                results[i] = new EmbeddingResult(i, null, e);
-            }
-
-            progress?.Report(new EmbeddingProgress(i + 1, failed, results.Length));
-        }
-
-        return results;
     }
 
     private float[] ToVector(Embedding<float> embedding, TInput input)

@@ -7,13 +7,13 @@ namespace ImageSearch;
 /// </summary>
 /// <remarks>Thread-safe when the backbone is (the ImageSearch.Embeddings backbones are); the head is immutable.
 /// The embedder does not own the backbone: dispose that yourself.</remarks>
-public sealed class DeviseEmbedder : IEmbedder<string>
+public sealed class DeviseEmbedder : IEmbedder<ImageInput>
 {
     /// <summary>Joins a backbone and a head.</summary>
-    /// <param name="backbone">Embeds an image path into <see cref="DeviseHead.InputDimension"/> features.</param>
+    /// <param name="backbone">Embeds an image into <see cref="DeviseHead.InputDimension"/> features.</param>
     /// <param name="head">The trained head.</param>
     /// <exception cref="ArgumentException">The backbone's dimension is not the head's input dimension.</exception>
-    public DeviseEmbedder(IEmbedder<string> backbone, DeviseHead head)
+    public DeviseEmbedder(IEmbedder<ImageInput> backbone, DeviseHead head)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(head);
@@ -24,7 +24,7 @@ public sealed class DeviseEmbedder : IEmbedder<string>
     }
 
     /// <summary>The image backbone.</summary>
-    public IEmbedder<string> Backbone { get; }
+    public IEmbedder<ImageInput> Backbone { get; }
 
     /// <summary>The DeViSE head.</summary>
     public DeviseHead Head { get; }
@@ -33,7 +33,7 @@ public sealed class DeviseEmbedder : IEmbedder<string>
     public int Dimension => Head.OutputDimension;
 
     /// <inheritdoc/>
-    public async Task<float[]> EmbedAsync(string input, CancellationToken cancellationToken = default)
+    public async Task<float[]> EmbedAsync(ImageInput input, CancellationToken cancellationToken = default)
     {
         float[] features = await Backbone.EmbedAsync(input, cancellationToken).ConfigureAwait(false);
         return Project(features, input);
@@ -41,7 +41,7 @@ public sealed class DeviseEmbedder : IEmbedder<string>
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<EmbeddingResult>> EmbedBatchAsync(
-        IReadOnlyList<string> inputs,
+        IReadOnlyList<ImageInput> inputs,
         IProgress<EmbeddingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
@@ -83,7 +83,7 @@ public sealed class DeviseEmbedder : IEmbedder<string>
                 $"Only an OnnxImageEmbedder backbone can be exported to ONNX; this embedder's backbone is a {Backbone.GetType().Name}. " +
                 "Call DeviseOnnxExport.Export with the backbone's ImageModelDescriptor instead.");
 
-    private float[] Project(float[] features, string input)
+    private float[] Project(float[] features, ImageInput input)
     {
         if (features.Length != Head.InputDimension)
             throw new EmbeddingException($"Backbone returned {features.Length} features for '{input}', the head takes {Head.InputDimension}.");

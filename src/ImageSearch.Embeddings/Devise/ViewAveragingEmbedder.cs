@@ -7,18 +7,18 @@ namespace ImageSearch;
 /// </summary>
 /// <remarks>Thread-safe when the views are. Does not own the views: dispose them yourself. A photo that fails in any
 /// view fails as a whole (the first view's error is reported).</remarks>
-public sealed class ViewAveragingEmbedder : IEmbedder<string>
+public sealed class ViewAveragingEmbedder : IEmbedder<ImageInput>
 {
-    private readonly IEmbedder<string>[] _views;
+    private readonly IEmbedder<ImageInput>[] _views;
 
     /// <summary>Averages <paramref name="views"/>.</summary>
     /// <param name="views">At least one embedder, all of the same dimension.</param>
     /// <exception cref="ArgumentException">No views, a null view, or dimensions differ.</exception>
-    public ViewAveragingEmbedder(IReadOnlyList<IEmbedder<string>> views)
+    public ViewAveragingEmbedder(IReadOnlyList<IEmbedder<ImageInput>> views)
     {
         ArgumentNullException.ThrowIfNull(views);
         if (views.Count == 0) throw new ArgumentException("At least one view is needed.", nameof(views));
-        _views = new IEmbedder<string>[views.Count];
+        _views = new IEmbedder<ImageInput>[views.Count];
         for (int i = 0; i < views.Count; i++)
         {
             _views[i] = views[i] ?? throw new ArgumentException($"View {i} is null.", nameof(views));
@@ -31,7 +31,7 @@ public sealed class ViewAveragingEmbedder : IEmbedder<string>
     public int Dimension => _views[0].Dimension;
 
     /// <inheritdoc/>
-    public async Task<float[]> EmbedAsync(string input, CancellationToken cancellationToken = default)
+    public async Task<float[]> EmbedAsync(ImageInput input, CancellationToken cancellationToken = default)
     {
         var sum = new float[Dimension];
         foreach (var view in _views)
@@ -45,7 +45,7 @@ public sealed class ViewAveragingEmbedder : IEmbedder<string>
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<EmbeddingResult>> EmbedBatchAsync(
-        IReadOnlyList<string> inputs,
+        IReadOnlyList<ImageInput> inputs,
         IProgress<EmbeddingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {

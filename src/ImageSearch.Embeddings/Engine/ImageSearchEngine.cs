@@ -25,7 +25,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
 {
     private const string WordsId = "glove-6b-100d";
 
-    private readonly IEmbedder<string> _embedder;
+    private readonly IEmbedder<ImageInput> _embedder;
     private readonly bool _ownsEmbedder;
     private readonly ImageModelSpec? _model;
     private readonly ImageSearchEngineOptions _options;
@@ -40,7 +40,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
     private volatile bool _disposed;
 
     private ImageSearchEngine(
-        IEmbedder<string> embedder, bool ownsEmbedder, string modelId, ImageModelSpec? model, IVectorIndex index,
+        IEmbedder<ImageInput> embedder, bool ownsEmbedder, string modelId, ImageModelSpec? model, IVectorIndex index,
         Catalog catalog, DeviseState? devise, ImageSearchEngineOptions options, string? directory)
     {
         _embedder = embedder;
@@ -63,7 +63,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
     public int Dimension => _embedder.Dimension;
 
     /// <summary>The image embedder.</summary>
-    public IEmbedder<string> Embedder => _embedder;
+    public IEmbedder<ImageInput> Embedder => _embedder;
 
     /// <summary>The photo index (keys are the engine's photo keys). Do not add or remove through it.</summary>
     public IVectorIndex Index => _index;
@@ -115,7 +115,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
     /// <param name="modelId">A stable id of the embedder's model, recorded in the saved folder.</param>
     /// <param name="options">Settings; <see langword="null"/> for defaults.</param>
     /// <returns>A new engine.</returns>
-    public static ImageSearchEngine Create(IEmbedder<string> embedder, string modelId, ImageSearchEngineOptions? options = null)
+    public static ImageSearchEngine Create(IEmbedder<ImageInput> embedder, string modelId, ImageSearchEngineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(embedder);
         ArgumentException.ThrowIfNullOrWhiteSpace(modelId);
@@ -193,7 +193,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
     /// <param name="cancellationToken">Cancels the load.</param>
     /// <returns>The engine.</returns>
     /// <exception cref="IndexModelMismatchException">The folder was built with another model or dimension.</exception>
-    public static Task<ImageSearchEngine> OpenAsync(string directory, IEmbedder<string> embedder, string modelId, ImageSearchEngineOptions? options = null, CancellationToken cancellationToken = default)
+    public static Task<ImageSearchEngine> OpenAsync(string directory, IEmbedder<ImageInput> embedder, string modelId, ImageSearchEngineOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ArgumentNullException.ThrowIfNull(embedder);
@@ -362,7 +362,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
             if (toEmbed.Count > 0)
             {
                 var embedProgress = progress is null ? null : new InlineProgress<EmbeddingProgress>(p => progress.Report(new SyncProgress(SyncStage.Embedding, p.Completed, p.Total, p.Failed)));
-                results = await _embedder.EmbedBatchAsync(toEmbed.Select(t => t.Path).ToArray(), embedProgress, cancellationToken).ConfigureAwait(false);
+                results = await _embedder.EmbedBatchAsync(toEmbed.Select(t => ImageInput.FromFile(t.Path)).ToArray(), embedProgress, cancellationToken).ConfigureAwait(false);
                 if (results.Count != toEmbed.Count)
                 {
                     throw new InvalidOperationException($"The embedder returned {results.Count} results for {toEmbed.Count} inputs.");
@@ -520,30 +520,30 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
         => SaveAsync(Directory ?? throw new InvalidOperationException("The engine has no folder yet: call SaveAsync(directory)."), cancellationToken);
 
     /// <summary>
-    /// Photos that look like <paramref name="imagePath"/> (the photo itself left out when indexed), optionally
+    /// Photos that look like <paramref name="image"/> (the photo itself left out when it is an indexed file), optionally
     /// class-weighted: query and photos are multiplied element-wise by a class's classifier weights, so the search
     /// leans toward what that class looks for (see <see cref="FindClassAsync"/>).
     /// </summary>
-    /// <param name="imagePath">Any image file.</param>
+    /// <param name="image">Any image (<see cref="ImageInput.FromFile"/>, bytes, a stream, ...).</param>
     /// <param name="k">How many photos; positive.</param>
     /// <param name="classWeights">A class's weights (<see cref="ClassChoice.Weights"/>), or empty for a plain search.</param>
     /// <param name="cancellationToken">Cancels embedding.</param>
     /// <returns>Hits nearest first, ranked from 1, with payloads.</returns>
     /// <exception cref="EmbeddingException">The image cannot be read.</exception>
     public async Task<IReadOnlyList<SearchHit<PhotoInfo>>> SimilarAsync(
-        string imagePath, int k = 10, ReadOnlyMemory<float> classWeights = default, CancellationToken cancellationToken = default)
+        ImageInput image, int k = 10, ReadOnlyMemory<float> classWeights = default, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(imagePath);
+        ArgumentNullException.ThrowIfNull(image);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         ObjectDisposedException.ThrowIf(_disposed, this);
         Catalog cat = _catalog;
-        var query = new QueryBuilder(Dimension).Add(_embedder, Path.GetFullPath(imagePath)).Take(k);
+        var query = new QueryBuilder(Dimension).Add(_embedder, image).Take(k);
         if (!classWeights.IsEmpty)
         {
             query.WithClassWeights(classWeights.Span);
         }
 
-        if (cat.ByPath.TryGetValue(Path.GetFullPath(imagePath), out long self))
+        if (image.FilePath is { } path && cat.ByPath.TryGetValue(Path.GetFullPath(path), out long self))
         {
             query.Where(key => key != self);
         }
@@ -740,22 +740,22 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Words for a photo (DeViSE): the nearest of the most frequent words to the photo's DeViSE vector.</summary>
-    /// <param name="imagePath">Any image file.</param>
+    /// <param name="image">Any image.</param>
     /// <param name="k">How many words; positive.</param>
     /// <param name="cancellationToken">Cancels the search.</param>
     /// <returns>Words nearest first; <see cref="SearchHit{T}.Key"/> is the word's rank in the vocabulary.</returns>
     /// <exception cref="InvalidOperationException">No DeViSE head has been trained.</exception>
     /// <exception cref="EmbeddingException">The image cannot be read.</exception>
-    public async Task<IReadOnlyList<SearchHit<string>>> TagsAsync(string imagePath, int k = 10, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<SearchHit<string>>> TagsAsync(ImageInput image, int k = 10, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(imagePath);
+        ArgumentNullException.ThrowIfNull(image);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         DeviseState devise = RequireDevise();
         WordVectors vectors = await WordsForAsync(devise).ConfigureAwait(false);
         ExactIndex tags = await _tagIndex.Value.ConfigureAwait(false);
         var photo = new DeviseEmbedder(new NormalizingEmbedder(_embedder), devise.Head);
         return await new QueryBuilder(vectors.Dimension)
-            .Add(photo, Path.GetFullPath(imagePath))
+            .Add(photo, image)
             .Take(k)
             .SearchAsync(tags, key => vectors.Words[(int)key], cancellationToken).ConfigureAwait(false);
     }
@@ -799,7 +799,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
     }
 
     private static async Task<ImageSearchEngine> OpenCoreAsync(
-        string full, EngineManifest manifest, IEmbedder<string> embedder, bool owns, string modelId, ImageModelSpec? model,
+        string full, EngineManifest manifest, IEmbedder<ImageInput> embedder, bool owns, string modelId, ImageModelSpec? model,
         ImageSearchEngineOptions options, CancellationToken cancellationToken)
     {
         if (manifest.ModelId != modelId || manifest.Dimension != embedder.Dimension)

@@ -6,15 +6,15 @@ namespace ImageSearch;
 /// Wraps a backbone so its vectors come out at unit length: the engine's cosine index stores features normalised, so
 /// the DeViSE head is trained on, and applied to, unit-length features. Thread-safe when the backbone is.
 /// </summary>
-internal sealed class NormalizingEmbedder(IEmbedder<string> inner) : IEmbedder<string>
+internal sealed class NormalizingEmbedder(IEmbedder<ImageInput> inner) : IEmbedder<ImageInput>
 {
     public int Dimension => inner.Dimension;
 
-    public async Task<float[]> EmbedAsync(string input, CancellationToken cancellationToken = default)
+    public async Task<float[]> EmbedAsync(ImageInput input, CancellationToken cancellationToken = default)
         => Normalize(await inner.EmbedAsync(input, cancellationToken).ConfigureAwait(false), input);
 
     public async Task<IReadOnlyList<EmbeddingResult>> EmbedBatchAsync(
-        IReadOnlyList<string> inputs, IProgress<EmbeddingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IReadOnlyList<ImageInput> inputs, IProgress<EmbeddingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var results = await inner.EmbedBatchAsync(inputs, progress, cancellationToken).ConfigureAwait(false);
         var output = new EmbeddingResult[results.Count];
@@ -34,7 +34,7 @@ internal sealed class NormalizingEmbedder(IEmbedder<string> inner) : IEmbedder<s
         return output;
     }
 
-    internal static float[] Normalize(float[] v, string input)
+    internal static float[] Normalize(float[] v, ImageInput input)
     {
         float norm = TensorPrimitives.Norm(v);
         if (!(norm > 0) || !float.IsFinite(norm))

@@ -195,10 +195,10 @@ public sealed class ImageFeatureCache
         var failures = new List<EmbeddingResult>();
         if (missing.Count > 0)
         {
-            var toEmbed = new string[missing.Count];
+            var toEmbed = new ImageInput[missing.Count];
             for (int k = 0; k < toEmbed.Length; k++)
             {
-                toEmbed[k] = wanted[missing[k]];
+                toEmbed[k] = ImageInput.FromFile(wanted[missing[k]]);
             }
 
             var results = await embedder.EmbedBatchAsync(toEmbed, progress, cancellationToken).ConfigureAwait(false);

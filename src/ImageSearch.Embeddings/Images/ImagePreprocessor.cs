@@ -48,21 +48,8 @@ internal sealed class ImagePreprocessor
     /// <summary>Elements of one image's input tensor (3 x height x width).</summary>
     public int TensorLength => 3 * _d.InputWidth * _d.InputHeight;
 
-    /// <summary>Reads a file and preprocesses it.</summary>
-    public void PreprocessFile(string path, Span<float> destination)
-    {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new EmbeddingException($"Cannot read image file '{path}': {ex.Message}", ex);
-        }
-
-        Preprocess(bytes, path, destination);
-    }
+    /// <summary>Reads the image (from its file, or the bytes it holds) and preprocesses it.</summary>
+    public void Preprocess(ImageInput image, Span<float> destination) => Preprocess(image.ReadEncoded().Span, image.Name, destination);
 
     /// <summary>Decodes <paramref name="encoded"/> and writes the model input into <paramref name="destination"/>.</summary>
     /// <param name="encoded">The encoded image file content.</param>

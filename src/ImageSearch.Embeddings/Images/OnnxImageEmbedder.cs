@@ -6,7 +6,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace ImageSearch;
 
 /// <summary>
-/// Embeds image files (or encoded images in memory) with an ONNX model described by an <see cref="ImageModelDescriptor"/>.
+/// Embeds images (<see cref="ImageInput"/>: files, encoded bytes, streams) with an ONNX model described by an <see cref="ImageModelDescriptor"/>.
 /// </summary>
 /// <remarks>
 /// <para>Batches run as a pipeline: decoding and preprocessing (SkiaSharp, several threads) fill the next batches while
@@ -18,7 +18,7 @@ namespace ImageSearch;
 /// <para>Construction loads the model, checks its input and output against the descriptor and runs one probe
 /// inference; a mismatch throws an <see cref="ArgumentException"/> that gives both shapes.</para>
 /// </remarks>
-public sealed class OnnxImageEmbedder : IEmbedder<string>, IDisposable
+public sealed class OnnxImageEmbedder : IEmbedder<ImageInput>, IDisposable
 {
     private readonly InferenceSession _session;
     private readonly ImagePreprocessor _preprocessor;
@@ -100,42 +100,19 @@ public sealed class OnnxImageEmbedder : IEmbedder<string>, IDisposable
     public int InputTensorLength => _preprocessor.TensorLength;
 
     /// <inheritdoc />
-    /// <exception cref="EmbeddingException">The file is missing, unreadable, corrupt or not an image (the message names it).</exception>
-    public async Task<float[]> EmbedAsync(string input, CancellationToken cancellationToken = default)
+    /// <exception cref="EmbeddingException">The file is missing or unreadable, or the bytes are corrupt or not an image
+    /// (the message names the input).</exception>
+    public async Task<float[]> EmbedAsync(ImageInput input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         var results = await EmbedBatchAsync([input], null, cancellationToken).ConfigureAwait(false);
         return results[0].Vector ?? throw results[0].Error!;
     }
 
-    /// <summary>Embeds an encoded image held in memory (any format <see cref="OnnxImageEmbedder"/> reads).</summary>
-    /// <param name="encodedImage">The file's bytes.</param>
-    /// <param name="name">Name used in error messages.</param>
-    /// <param name="cancellationToken">Cancels the work.</param>
-    /// <returns>A new vector of <see cref="Dimension"/> elements.</returns>
-    /// <exception cref="EmbeddingException">The bytes are not a readable image.</exception>
-    public async Task<float[]> EmbedAsync(ReadOnlyMemory<byte> encodedImage, string name = "image", CancellationToken cancellationToken = default)
-    {
-        var results = await EmbedEncodedBatchAsync([encodedImage], null, cancellationToken, [name]).ConfigureAwait(false);
-        return results[0].Vector ?? throw results[0].Error!;
-    }
-
-    /// <summary>Reads a stream to its end and embeds the image in it.</summary>
-    /// <param name="stream">A readable stream; left open.</param>
-    /// <param name="name">Name used in error messages.</param>
-    /// <param name="cancellationToken">Cancels the work.</param>
-    /// <returns>A new vector of <see cref="Dimension"/> elements.</returns>
-    public async Task<float[]> EmbedAsync(Stream stream, string name = "stream", CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var ms = new MemoryStream();
-        await stream.CopyToAsync(ms, cancellationToken).ConfigureAwait(false);
-        return await EmbedAsync(ms.GetBuffer().AsMemory(0, (int)ms.Length), name, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <inheritdoc />
+    /// <exception cref="ArgumentException">An input is null.</exception>
     public Task<IReadOnlyList<EmbeddingResult>> EmbedBatchAsync(
-        IReadOnlyList<string> inputs,
+        IReadOnlyList<ImageInput> inputs,
         IProgress<EmbeddingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
@@ -148,29 +125,7 @@ public sealed class OnnxImageEmbedder : IEmbedder<string>, IDisposable
             }
         }
 
-        return RunPipelineAsync(inputs.Count, i => inputs[i], (i, dst) => _preprocessor.PreprocessFile(inputs[i], dst), progress, cancellationToken);
-    }
-
-    /// <summary>Embeds encoded images held in memory; the batch counterpart of <see cref="EmbedAsync(ReadOnlyMemory{byte}, string, CancellationToken)"/>.</summary>
-    /// <param name="encodedImages">The images' bytes.</param>
-    /// <param name="progress">Told as inputs finish; may be <see langword="null"/>.</param>
-    /// <param name="cancellationToken">Cancels the batch.</param>
-    /// <param name="names">Optional names for error messages, one per image; default "image #i".</param>
-    /// <returns>One result per image, in order.</returns>
-    public Task<IReadOnlyList<EmbeddingResult>> EmbedEncodedBatchAsync(
-        IReadOnlyList<ReadOnlyMemory<byte>> encodedImages,
-        IProgress<EmbeddingProgress>? progress = null,
-        CancellationToken cancellationToken = default,
-        IReadOnlyList<string>? names = null)
-    {
-        ArgumentNullException.ThrowIfNull(encodedImages);
-        if (names is not null && names.Count != encodedImages.Count)
-        {
-            throw new ArgumentException($"names has {names.Count} entries for {encodedImages.Count} images.", nameof(names));
-        }
-
-        string Name(int i) => names?[i] ?? $"image #{i}";
-        return RunPipelineAsync(encodedImages.Count, Name, (i, dst) => _preprocessor.Preprocess(encodedImages[i].Span, Name(i), dst), progress, cancellationToken);
+        return RunPipelineAsync(inputs.Count, i => inputs[i].Name, (i, dst) => _preprocessor.Preprocess(inputs[i], dst), progress, cancellationToken);
     }
 
     /// <summary>
@@ -199,10 +154,15 @@ public sealed class OnnxImageEmbedder : IEmbedder<string>, IDisposable
         RunModel(tensors[..(count * InputTensorLength)], count, destination);
     }
 
-    /// <summary>Decodes and preprocesses one image file into a tensor (for tests and benchmarks).</summary>
-    /// <param name="path">The image file.</param>
+    /// <summary>Decodes and preprocesses one image into a tensor (for tests, benchmarks and <see cref="EmbedTensors"/>).</summary>
+    /// <param name="image">The image.</param>
     /// <param name="destination"><see cref="InputTensorLength"/> elements.</param>
-    public void Preprocess(string path, Span<float> destination) => _preprocessor.PreprocessFile(path, destination);
+    /// <exception cref="EmbeddingException">The image cannot be read or decoded.</exception>
+    public void Preprocess(ImageInput image, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        _preprocessor.Preprocess(image, destination);
+    }
 
     /// <summary>Releases the ONNX Runtime session. Not thread-safe with calls in progress.</summary>
     public void Dispose()

@@ -10,7 +10,7 @@ namespace ImageSearch;
 /// Photos like <c>cat.jpg</c>, leaning toward sofas, without other cats' owners' dogs:
 /// <code>
 /// var hits = await new QueryBuilder(index.Dimension)
-///     .Add(imageEmbedder, "cat.jpg")
+///     .Add(imageEmbedder, ImageInput.FromFile("cat.jpg"))
 ///     .Add(wordEmbedder, "sofa", weight: 0.5f)
 ///     .Subtract(wordEmbedder, "dog", weight: 0.25f)
 ///     .Take(10)
@@ -18,8 +18,10 @@ namespace ImageSearch;
 /// </code>
 /// </example>
 /// <remarks>
-/// Terms are evaluated when the query runs, in the order they were added; embedding failures surface then, as the
-/// embedder's <see cref="EmbeddingException"/>. Every term must have the builder's dimension.
+/// Each term is checked when it is added: a vector of another length or an embedder of another dimension throws an
+/// <see cref="ArgumentException"/> there, naming the term (its position, input and embedder). Terms are embedded when
+/// the query runs, in the order they were added; embedding failures surface then, as the embedder's
+/// <see cref="EmbeddingException"/>.
 /// Thread-safety: a builder is not thread-safe while it is being configured; once configured, <see cref="BuildVectorAsync"/>
 /// and the search methods may be called concurrently (they do not change the builder).
 /// </remarks>
@@ -63,10 +65,10 @@ public sealed class QueryBuilder
     /// <param name="vector"><see cref="Dimension"/> finite elements; copied.</param>
     /// <param name="weight">A finite, non-zero weight; negative subtracts.</param>
     /// <returns>This builder.</returns>
-    /// <exception cref="ArgumentException">Wrong length, or a NaN or infinite element.</exception>
+    /// <exception cref="ArgumentException">Wrong length, or a NaN or infinite element (the message gives the term's position).</exception>
     public QueryBuilder Add(ReadOnlySpan<float> vector, float weight = 1f)
     {
-        CheckVector(vector, nameof(vector));
+        CheckVector(vector, nameof(vector), $"Term #{_terms.Count} (a vector)");
         CheckWeight(weight);
         float[] copy = vector.ToArray();
         _terms.Add((_ => Task.FromResult(copy), weight, "vector"));
@@ -82,20 +84,18 @@ public sealed class QueryBuilder
     /// <summary>Adds the embedding of <paramref name="input"/> (embedded when the query runs).</summary>
     /// <typeparam name="TInput">The embedder's input type.</typeparam>
     /// <param name="embedder">An embedder whose dimension is <see cref="Dimension"/>.</param>
-    /// <param name="input">What to embed: a photo's path, a word, a phrase.</param>
+    /// <param name="input">What to embed: a photo, a word, a phrase.</param>
     /// <param name="weight">A finite, non-zero weight; negative subtracts.</param>
     /// <returns>This builder.</returns>
-    /// <exception cref="ArgumentException">The embedder's dimension differs from <see cref="Dimension"/>.</exception>
+    /// <exception cref="ArgumentException">The embedder's dimension differs from <see cref="Dimension"/> (the message
+    /// names the term's position, its input and the embedder's type and dimension).</exception>
     public QueryBuilder Add<TInput>(IEmbedder<TInput> embedder, TInput input, float weight = 1f)
     {
         ArgumentNullException.ThrowIfNull(embedder);
-        if (embedder.Dimension != Dimension)
-        {
-            throw new ArgumentException($"The embedder produces {embedder.Dimension}-d vectors; this query is {Dimension}-d.", nameof(embedder));
-        }
-
+        ArgumentNullException.ThrowIfNull(input);
+        CheckEmbedder(embedder, input, _terms.Count);
         CheckWeight(weight);
-        _terms.Add((ct => embedder.EmbedAsync(input, ct), weight, input?.ToString() ?? "input"));
+        _terms.Add((ct => embedder.EmbedAsync(input, ct), weight, Describe(input)));
         return this;
     }
 
@@ -113,12 +113,27 @@ public sealed class QueryBuilder
     /// <param name="inputs">What to embed.</param>
     /// <param name="weight">The weight of each input.</param>
     /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">The embedder's dimension differs from <see cref="Dimension"/> (named as in
+    /// <see cref="Add{TInput}(IEmbedder{TInput}, TInput, float)"/>), or an input is null; no term is added then.</exception>
     public QueryBuilder AddRange<TInput>(IEmbedder<TInput> embedder, IEnumerable<TInput> inputs, float weight = 1f)
     {
+        ArgumentNullException.ThrowIfNull(embedder);
         ArgumentNullException.ThrowIfNull(inputs);
-        foreach (TInput input in inputs)
+        TInput[] all = inputs.ToArray();
+        for (int i = 0; i < all.Length; i++)
         {
-            Add(embedder, input, weight);
+            if (all[i] is null)
+            {
+                throw new ArgumentException($"Input {i} is null.", nameof(inputs));
+            }
+
+            CheckEmbedder(embedder, all[i], _terms.Count + i);
+        }
+
+        CheckWeight(weight);
+        foreach (TInput input in all)
+        {
+            _terms.Add((ct => embedder.EmbedAsync(input, ct), weight, Describe(input)));
         }
 
         return this;
@@ -185,7 +200,7 @@ public sealed class QueryBuilder
     /// <returns>This builder.</returns>
     public QueryBuilder WithClassWeights(ReadOnlySpan<float> weights)
     {
-        CheckVector(weights, nameof(weights));
+        CheckVector(weights, nameof(weights), "The class weights");
         if (TensorPrimitives.MaxMagnitude(weights) == 0)
         {
             throw new ArgumentException("Class weights are all zero.", nameof(weights));
@@ -208,12 +223,13 @@ public sealed class QueryBuilder
 
         var result = new float[Dimension];
         float weightSum = 0;
-        foreach (var (vector, weight, description) in _terms)
+        for (int i = 0; i < _terms.Count; i++)
         {
+            var (vector, weight, description) = _terms[i];
             float[] v = await vector(cancellationToken).ConfigureAwait(false);
             if (v.Length != Dimension)
             {
-                throw new InvalidOperationException($"The term '{description}' embedded to {v.Length} elements, not {Dimension}.");
+                throw new InvalidOperationException($"Term #{i} ({description}) embedded to {v.Length} elements, not {Dimension}.");
             }
 
             float scale = weight;
@@ -222,7 +238,7 @@ public sealed class QueryBuilder
                 float norm = TensorPrimitives.Norm(v);
                 if (norm == 0)
                 {
-                    throw new InvalidOperationException($"The term '{description}' is a zero vector and cannot be normalised.");
+                    throw new InvalidOperationException($"Term #{i} ({description}) is a zero vector and cannot be normalised.");
                 }
 
                 scale /= norm;
@@ -291,18 +307,35 @@ public sealed class QueryBuilder
         return hits;
     }
 
-    private void CheckVector(ReadOnlySpan<float> vector, string name)
+    private void CheckVector(ReadOnlySpan<float> vector, string name, string what)
     {
         if (vector.Length != Dimension)
         {
-            throw new ArgumentException($"Expected {Dimension} elements, got {vector.Length}.", name);
+            throw new ArgumentException($"{what} has {vector.Length} elements; this query is {Dimension}-d.", name);
         }
 
         int bad = VectorStore.IndexOfNonFinite(vector);
         if (bad >= 0)
         {
-            throw new ArgumentException($"Element {bad} is {vector[bad]}; query terms must be finite.", name);
+            throw new ArgumentException($"{what}: element {bad} is {vector[bad]}; query terms must be finite.", name);
         }
+    }
+
+    private void CheckEmbedder<TInput>(IEmbedder<TInput> embedder, TInput input, int position)
+    {
+        if (embedder.Dimension != Dimension)
+        {
+            throw new ArgumentException(
+                $"Term #{position} ({Describe(input)}): its embedder, a {embedder.GetType().Name}, produces {embedder.Dimension}-d vectors; this query is {Dimension}-d.",
+                nameof(embedder));
+        }
+    }
+
+    // An image input's ToString is its name (the path for files); a word is itself.
+    private static string Describe<TInput>(TInput input)
+    {
+        string text = input?.ToString() ?? "null";
+        return text.Length <= 80 ? $"'{text}'" : $"'{text[..77]}...'";
     }
 
     private static void CheckWeight(float weight)

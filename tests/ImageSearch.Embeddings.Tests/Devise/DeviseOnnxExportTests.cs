@@ -241,7 +241,7 @@ public sealed class DeviseOnnxExportTests(ITestOutputHelper output) : IDisposabl
     {
         int len = backbone.InputTensorLength;
         var x = new float[paths.Length * len];
-        for (int i = 0; i < paths.Length; i++) backbone.Preprocess(paths[i], x.AsSpan(i * len, len));
+        for (int i = 0; i < paths.Length; i++) backbone.Preprocess(ImageInput.FromFile(paths[i]), x.AsSpan(i * len, len));
         return x;
     }
 
@@ -259,7 +259,7 @@ public sealed class DeviseOnnxExportTests(ITestOutputHelper output) : IDisposabl
         output.WriteLine($"ResNet-18 export with verification: {watch.ElapsedMilliseconds} ms, {new FileInfo(target).Length / 1e6:F1} MB");
 
         string[] paths = PhotoPaths(3);
-        var results = await devise.EmbedBatchAsync(paths);
+        var results = await devise.EmbedBatchAsync(paths.Select(ImageInput.FromFile).ToArray());
         var expected = results.SelectMany(r => r.Vector ?? throw r.Error!).ToArray();
         var d = backbone.Descriptor;
         float[] x = Tensors(backbone, paths);
@@ -296,7 +296,7 @@ public sealed class DeviseOnnxExportTests(ITestOutputHelper output) : IDisposabl
         Assert.DoesNotContain(proto.Nodes, n => n.OpType == "AveragePool"); // the packaged 7x7 pooling is cut off
         Assert.Contains(proto.Nodes, n => n.OpType == "GlobalAveragePool");
         string[] paths = PhotoPaths(2);
-        var results = await devise.EmbedBatchAsync(paths);
+        var results = await devise.EmbedBatchAsync(paths.Select(ImageInput.FromFile).ToArray());
         var expected = results.SelectMany(r => r.Vector ?? throw r.Error!).ToArray();
         AssertClose(expected, Run(model, d.InputName, Tensors(backbone, paths), 2, 256, 256), 1e-4f);
 
@@ -315,7 +315,7 @@ public sealed class DeviseOnnxExportTests(ITestOutputHelper output) : IDisposabl
         devise.ExportOnnx(ms);
 
         string[] paths = PhotoPaths(2);
-        var results = await devise.EmbedBatchAsync(paths);
+        var results = await devise.EmbedBatchAsync(paths.Select(ImageInput.FromFile).ToArray());
         var expected = results.SelectMany(r => r.Vector ?? throw r.Error!).ToArray();
         var d = backbone.Descriptor;
         float[] actual = Run(ms.ToArray(), d.InputName, Tensors(backbone, paths), paths.Length, d.InputHeight, d.InputWidth);

@@ -4,6 +4,9 @@ namespace ImageSearch.Embeddings.Tests.Devise;
 /// <summary>Label mapping, tagging and photo search over a tiny hand-made vocabulary.</summary>
 public class WordSpaceTests
 {
+    /// <summary>An in-memory image that the fakes here know by its name only.</summary>
+    private static ImageInput Named(string name) => ImageInput.FromBytes(ReadOnlyMemory<byte>.Empty, name);
+
     // Frequency order matters for the "most frequent" restriction: "the" is rank 0.
     private static readonly WordVectors Words = WordVectors.Create(
         ["the", "dog", "cat", "dining", "table", "plant", "airplane", "beach", "water", "puppy"], 3,
@@ -111,17 +114,17 @@ public class WordSpaceTests
         var backbone = new FakeBackbone(4);
         var e = new DeviseEmbedder(backbone, head);
         Assert.Equal(3, e.Dimension);
-        float[] v = await e.EmbedAsync("a");
+        float[] v = await e.EmbedAsync(Named("a"));
         Assert.Equal(head.Embed(FakeBackbone.Features("a", 4)), v);
         Assert.Equal(1f, MathF.Sqrt(v.Sum(x => x * x)), 5);
-        var batch = await e.EmbedBatchAsync(["a", "bad", "bb"]);
+        var batch = await e.EmbedBatchAsync([Named("a"), Named("bad"), Named("bb")]);
         Assert.True(batch[0].Succeeded);
         Assert.False(batch[1].Succeeded);
         Assert.Equal(head.Embed(FakeBackbone.Features("bb", 4)), batch[2].Vector);
         Assert.Throws<ArgumentException>(() => new DeviseEmbedder(new FakeBackbone(5), head));
     }
 
-    private sealed class FakeBackbone(int dim) : IEmbedder<string>
+    private sealed class FakeBackbone(int dim) : IEmbedder<ImageInput>
     {
         public int Dimension => dim;
 
@@ -132,10 +135,10 @@ public class WordSpaceTests
             return f;
         }
 
-        public Task<float[]> EmbedAsync(string input, CancellationToken cancellationToken = default)
-            => input == "bad" ? throw new EmbeddingException("bad image") : Task.FromResult(Features(input, dim));
+        public Task<float[]> EmbedAsync(ImageInput input, CancellationToken cancellationToken = default)
+            => input.Name == "bad" ? throw new EmbeddingException("bad image") : Task.FromResult(Features(input.Name, dim));
 
-        public async Task<IReadOnlyList<EmbeddingResult>> EmbedBatchAsync(IReadOnlyList<string> inputs, IProgress<EmbeddingProgress>? progress = null, CancellationToken cancellationToken = default)
+        public async Task<IReadOnlyList<EmbeddingResult>> EmbedBatchAsync(IReadOnlyList<ImageInput> inputs, IProgress<EmbeddingProgress>? progress = null, CancellationToken cancellationToken = default)
         {
             var r = new List<EmbeddingResult>();
             for (int i = 0; i < inputs.Count; i++)

@@ -17,7 +17,7 @@ public sealed class EnginePersistenceTests
         using (var engine = ImageSearchEngine.Create(fake, "fake-4"))
         {
             await engine.SyncFolderAsync(tmp.Path("p"));
-            before = await engine.SimilarAsync(q, 5);
+            before = await engine.SimilarAsync(ImageInput.FromFile(q), 5);
             await engine.SaveAsync(dir);
         }
 
@@ -29,7 +29,7 @@ public sealed class EnginePersistenceTests
         using var reopened = await ImageSearchEngine.OpenAsync(dir, fake, "fake-4");
         Assert.Equal(3, reopened.Count);
         Assert.Equal(Path.GetFullPath(dir), reopened.Directory);
-        var after = await reopened.SimilarAsync(q, 5);
+        var after = await reopened.SimilarAsync(ImageInput.FromFile(q), 5);
         Assert.Equal(before.Select(h => (h.Key, h.Distance, h.Payload)), after.Select(h => (h.Key, h.Distance, h.Payload)));
 
         int calls = fake.Calls;
@@ -162,7 +162,7 @@ public sealed class EnginePersistenceTests
 
             var cats = await engine.SearchWordsAsync(["cat"], 5);
             Assert.All(cats, h => Assert.Equal("cat", h.Payload.Label));
-            var tags = await engine.TagsAsync(tmp.Path("p", "dog", "d3.jpg"), 2);
+            var tags = await engine.TagsAsync(ImageInput.FromFile(tmp.Path("p", "dog", "d3.jpg")), 2);
             Assert.Equal("dog", tags[0].Payload);
             await Assert.ThrowsAsync<UnknownWordException>(() => engine.SearchWordsAsync(["cat", "unicorn"]));
 

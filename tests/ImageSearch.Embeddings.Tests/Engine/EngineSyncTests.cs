@@ -188,7 +188,7 @@ public sealed class EngineSyncTests
         using var engine = ImageSearchEngine.Create(new FakeImageEmbedder(), "fake-4");
         await engine.SyncFolderAsync(tmp.Path("p"));
 
-        var hits = await engine.SimilarAsync(q, k: 3);
+        var hits = await engine.SimilarAsync(ImageInput.FromFile(q), k: 3);
 
         Assert.Equal([1, 2, 3], hits.Select(h => h.Rank));
         Assert.DoesNotContain(hits, h => h.Payload.Path == Path.GetFullPath(q));
@@ -197,7 +197,7 @@ public sealed class EngineSyncTests
 
         ClassChoice dog = await engine.FindClassAsync("dog");
         Assert.Equal(("dog", "folder labels", 4), (dog.Name, dog.Source, dog.Weights.Length));
-        var weighted = await engine.SimilarAsync(q, 3, dog.Weights);
+        var weighted = await engine.SimilarAsync(ImageInput.FromFile(q), 3, dog.Weights);
         Assert.Equal(3, weighted.Count);
         await Assert.ThrowsAsync<KeyNotFoundException>(() => engine.FindClassAsync("horse"));
     }

@@ -10,7 +10,7 @@ namespace ImageSearch.Embeddings.Tests.Engine;
 /// starting with <c>BAD</c> fails like a corrupt image; anything else embeds to numbers derived from its SHA-256.
 /// Counts every file it embeds.
 /// </summary>
-internal sealed class FakeImageEmbedder(int dimension = 4) : IEmbedder<string>
+internal sealed class FakeImageEmbedder(int dimension = 4) : IEmbedder<ImageInput>
 {
     public ConcurrentQueue<string> Embedded { get; } = new();
 
@@ -20,23 +20,24 @@ internal sealed class FakeImageEmbedder(int dimension = 4) : IEmbedder<string>
 
     public int CallsFor(string path) => Embedded.Count(p => p == Path.GetFullPath(path));
 
-    public async Task<float[]> EmbedAsync(string input, CancellationToken cancellationToken = default)
+    public async Task<float[]> EmbedAsync(ImageInput input, CancellationToken cancellationToken = default)
     {
         var r = await EmbedBatchAsync([input], null, cancellationToken);
         return r[0].Vector ?? throw r[0].Error!;
     }
 
     public Task<IReadOnlyList<EmbeddingResult>> EmbedBatchAsync(
-        IReadOnlyList<string> inputs, IProgress<EmbeddingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IReadOnlyList<ImageInput> inputs, IProgress<EmbeddingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var results = new EmbeddingResult[inputs.Count];
         int failed = 0;
         for (int i = 0; i < inputs.Count; i++)
         {
-            Embedded.Enqueue(Path.GetFullPath(inputs[i]));
+            string path = inputs[i].FilePath ?? throw new ArgumentException("The fake embeds files only.", nameof(inputs));
+            Embedded.Enqueue(Path.GetFullPath(path));
             try
             {
-                results[i] = new EmbeddingResult(i, Vector(inputs[i]), null);
+                results[i] = new EmbeddingResult(i, Vector(path), null);
             }
             catch (EmbeddingException e)
             {

@@ -19,7 +19,7 @@ public sealed class ClassificationTests
         string path = Path.Combine(SharedData.Folder!, "datasets", "pascal-sentences", "dataset", cls, id + ".jpg");
         var labels = OnnxClassifierHead.ReadLabels(SharedData.LabelsPath);
         using var embedder = new OnnxImageEmbedder(ImageModels.MobileNetV2Logits(SharedData.MobileNetV2Path));
-        var logits = await embedder.EmbedAsync(path);
+        var logits = await embedder.EmbedAsync(ImageInput.FromFile(path));
         string predicted = labels[System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits)];
         Assert.Contains(expected, predicted, StringComparison.OrdinalIgnoreCase);
     }

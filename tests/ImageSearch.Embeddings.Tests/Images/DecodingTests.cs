@@ -180,7 +180,7 @@ public sealed class DecodingTests
         ex = Assert.Throws<EmbeddingException>(() => p.Preprocess([], "empty.png", t));
         Assert.Contains("empty.png", ex.Message);
 
-        ex = Assert.Throws<EmbeddingException>(() => p.PreprocessFile("/nonexistent/dir/none.jpg", t));
+        ex = Assert.Throws<EmbeddingException>(() => p.Preprocess(ImageInput.FromFile("/nonexistent/dir/none.jpg"), t));
         Assert.Contains("/nonexistent/dir/none.jpg", ex.Message);
     }
 }

@@ -25,7 +25,7 @@ public sealed class ImageFeatureCacheTests : IDisposable
         Assert.Equal([data.Paths[0], data.Paths[500], data.Paths[999]], first.Paths);
         var failure = Assert.Single(first.Failures);
         Assert.Contains(bad, failure.Error!.Message);
-        Assert.Equal(await embedder.EmbedAsync(data.Paths[500]), first.GetVector(1).ToArray());
+        Assert.Equal(await embedder.EmbedAsync(ImageInput.FromFile(data.Paths[500])), first.GetVector(1).ToArray());
         Assert.True(File.Exists(file));
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(file)!, "*.tmp"));
 

@@ -26,7 +26,7 @@ public sealed class OnnxImageEmbedderTests : IDisposable
 
         using var embedder = new OnnxImageEmbedder(ImageModels.MobileNetV2(SharedData.MobileNetV2Path), new OnnxImageEmbedderOptions { BatchSize = 4 });
         var reports = new List<EmbeddingProgress>();
-        var results = await embedder.EmbedBatchAsync(inputs, new SyncProgress<EmbeddingProgress>(reports.Add));
+        var results = await embedder.EmbedBatchAsync(inputs.Select(ImageInput.FromFile).ToArray(), new SyncProgress<EmbeddingProgress>(reports.Add));
 
         Assert.Equal(inputs.Length, results.Count);
         for (int i = 0; i < inputs.Length; i++)
@@ -52,9 +52,9 @@ public sealed class OnnxImageEmbedderTests : IDisposable
         Assert.Equal(6, reports.Count);
 
         // A batch of one and EmbedAsync agree, and EmbedAsync throws for the corrupt file.
-        var single = await embedder.EmbedAsync(inputs[2]);
+        var single = await embedder.EmbedAsync(ImageInput.FromFile(inputs[2]));
         Assert.Equal(results[2].Vector!, single, new ToleranceComparer(1e-4f));
-        var ex = await Assert.ThrowsAsync<EmbeddingException>(() => embedder.EmbedAsync(truncated));
+        var ex = await Assert.ThrowsAsync<EmbeddingException>(() => embedder.EmbedAsync(ImageInput.FromFile(truncated)));
         Assert.Contains(truncated, ex.Message);
     }
 
@@ -63,19 +63,32 @@ public sealed class OnnxImageEmbedderTests : IDisposable
     {
         using var embedder = new OnnxImageEmbedder(ImageModels.MobileNetV2(SharedData.MobileNetV2Path));
         string path = Photo("dog", "2008_000053");
-        var fromFile = await embedder.EmbedAsync(path);
-        var fromBytes = await embedder.EmbedAsync(File.ReadAllBytes(path).AsMemory(), "dog");
-        await using var stream = File.OpenRead(path);
-        var fromStream = await embedder.EmbedAsync(stream, "dog");
+        var fromFile = await embedder.EmbedAsync(ImageInput.FromFile(path));
+        var fromBytes = await embedder.EmbedAsync(ImageInput.FromBytes(File.ReadAllBytes(path), "dog"));
+        ImageInput streamed;
+        await using (var stream = File.OpenRead(path))
+        {
+            streamed = ImageInput.FromStream(stream);
+            Assert.Equal(path, streamed.Name); // a FileStream's file name
+        }
+
+        var fromStream = await embedder.EmbedAsync(streamed); // read at creation: the stream is closed by now
+        await using var asyncStream = File.OpenRead(path);
+        var fromAsyncStream = await embedder.EmbedAsync(await ImageInput.FromStreamAsync(asyncStream, "dog"));
         Assert.Equal(fromFile, fromBytes);
         Assert.Equal(fromFile, fromStream);
+        Assert.Equal(fromFile, fromAsyncStream);
+
+        // A corrupt in-memory image fails naming the name it was given.
+        var ex = await Assert.ThrowsAsync<EmbeddingException>(() => embedder.EmbedAsync(ImageInput.FromBytes(new byte[] { 1, 2, 3 }, "three bytes")));
+        Assert.Contains("three bytes", ex.Message);
     }
 
     [SharedDataFact]
     public async Task CancellationStopsTheBatch()
     {
         using var embedder = new OnnxImageEmbedder(ImageModels.MobileNetV2(SharedData.MobileNetV2Path), new OnnxImageEmbedderOptions { BatchSize = 2 });
-        var paths = PascalDataset.Load().Paths.Take(40).ToArray();
+        var paths = PascalDataset.Load().Paths.Take(40).Select(ImageInput.FromFile).ToArray();
         using var cts = new CancellationTokenSource();
         var progress = new SyncProgress<EmbeddingProgress>(p =>
         {
@@ -152,8 +165,8 @@ public sealed class OnnxImageEmbedderTests : IDisposable
         using var batched = new OnnxImageEmbedder(ImageModels.ResNet18(), new OnnxImageEmbedderOptions { BatchSize = 3 });
         using var single = new OnnxImageEmbedder(ImageModels.ResNet18(), new OnnxImageEmbedderOptions { BatchSize = 1 });
         Assert.Equal(3, batched.BatchSize);
-        var a = await batched.EmbedBatchAsync(paths);
-        var b = await single.EmbedBatchAsync(paths);
+        var a = await batched.EmbedBatchAsync(paths.Select(ImageInput.FromFile).ToArray());
+        var b = await single.EmbedBatchAsync(paths.Select(ImageInput.FromFile).ToArray());
         for (int i = 0; i < paths.Length; i++)
         {
             Assert.Equal(b[i].Vector!, a[i].Vector!, new ToleranceComparer(1e-3f));

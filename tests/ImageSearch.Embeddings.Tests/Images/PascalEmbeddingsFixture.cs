@@ -27,7 +27,7 @@ public sealed class PascalEmbeddingsFixture
     private float[] EmbedAll(ImageModelDescriptor descriptor)
     {
         using var embedder = new OnnxImageEmbedder(descriptor);
-        var results = embedder.EmbedBatchAsync(Data.Paths).GetAwaiter().GetResult();
+        var results = embedder.EmbedBatchAsync(Data.Paths.Select(ImageInput.FromFile).ToArray()).GetAwaiter().GetResult();
         var all = new float[Data.Count * embedder.Dimension];
         for (int i = 0; i < results.Count; i++)
         {

@@ -27,8 +27,8 @@ public sealed class ResNet18InputSizeTests
         using var b = new OnnxImageEmbedder(resized);
         foreach (string photo in Photos(3))
         {
-            float[] x = await a.EmbedAsync(photo);
-            float[] y = await b.EmbedAsync(photo);
+            float[] x = await a.EmbedAsync(ImageInput.FromFile(photo));
+            float[] y = await b.EmbedAsync(ImageInput.FromFile(photo));
             Assert.Equal(512, y.Length);
             for (int i = 0; i < x.Length; i++)
             {
@@ -46,8 +46,8 @@ public sealed class ResNet18InputSizeTests
         using var small = new OnnxImageEmbedder(ImageModels.ResNet18(), new OnnxImageEmbedderOptions { BatchSize = 2 });
         using var large = new OnnxImageEmbedder(d, new OnnxImageEmbedderOptions { BatchSize = 2 });
         string[] photos = Photos(4);
-        var x = await small.EmbedBatchAsync(photos);
-        var y = await large.EmbedBatchAsync(photos);
+        var x = await small.EmbedBatchAsync(photos.Select(ImageInput.FromFile).ToArray());
+        var y = await large.EmbedBatchAsync(photos.Select(ImageInput.FromFile).ToArray());
         for (int i = 0; i < photos.Length; i++)
         {
             float[] u = x[i].Vector!, v = y[i].Vector!;

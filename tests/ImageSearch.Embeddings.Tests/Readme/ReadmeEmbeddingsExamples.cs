@@ -54,14 +54,14 @@ public class ReadmeEmbeddingsExamples
         // README:images
         using var embedder = new OnnxImageEmbedder(ImageModels.MobileNetV2Shared());   // or ImageModels.ResNet18()
         var index = new ExactIndex(embedder.Dimension, DistanceMetric.Cosine);
-        IReadOnlyList<EmbeddingResult> embedded = await embedder.EmbedBatchAsync(photos);
+        IReadOnlyList<EmbeddingResult> embedded = await embedder.EmbedBatchAsync(photos.Select(ImageInput.FromFile).ToArray());
         foreach (EmbeddingResult r in embedded)
         {
             if (r.Succeeded) index.Add(r.Index, r.Vector);
             else Console.Error.WriteLine(r.Error!.Message);   // a corrupt photo is reported, not dropped silently
         }
 
-        float[] query = await embedder.EmbedAsync(photos[0]);
+        float[] query = await embedder.EmbedAsync(ImageInput.FromFile(photos[0]));
         SearchResult[] lookAlikes = index.Search(query, k: 5);
 
         // Class-weighted: lean the same search toward one ImageNet class of MobileNetV2's own head.
@@ -115,8 +115,8 @@ public class ReadmeEmbeddingsExamples
             SyncReport sync = await engine.SyncFolderAsync(photosFolder);   // re-running only embeds new or changed files
             await engine.TrainDeviseAsync();                                 // photos -> GloVe space, from the folder labels
 
-            var alike = await engine.SimilarAsync(photo, k: 5);
-            var tags = await engine.TagsAsync(photo, k: 5);                  // words for a photo
+            var alike = await engine.SimilarAsync(ImageInput.FromFile(photo), k: 5);
+            var tags = await engine.TagsAsync(ImageInput.FromFile(photo), k: 5);   // words for a photo
             var catSofa = await engine.SearchWordsAsync(["cat", "sofa"], k: 5);  // photos for words
             await engine.SaveAsync(indexFolder);
             // END

@@ -67,6 +67,52 @@ public class QueryBuilderTests
         Assert.NotEqual("north", weighted[0].Payload);
     }
 
+    /// <summary>A word embedder of another dimension than the query's.</summary>
+    private sealed class ThreeDWords : IEmbedder<string>
+    {
+        public int Dimension => 3;
+
+        public Task<float[]> EmbedAsync(string input, CancellationToken cancellationToken = default) => Task.FromResult(new float[] { 1, 0, 0 });
+
+        public Task<IReadOnlyList<EmbeddingResult>> EmbedBatchAsync(IReadOnlyList<string> inputs, IProgress<EmbeddingProgress>? progress = null, CancellationToken cancellationToken = default)
+            => throw new NotSupportedException();
+    }
+
+    [Fact]
+    public void EachTermIsCheckedWhenAddedAndTheMisfitIsNamed()
+    {
+        var letters = new LetterEmbedder();
+        var words = new ThreeDWords();
+        var query = new QueryBuilder(4).Add(letters, "a").Add([0, 1, 0, 0]);
+
+        // An embedder term: position, input, embedder type and both dimensions.
+        var e = Assert.Throws<ArgumentException>(() => query.Add(words, "sofa", 0.5f));
+        Assert.Equal("embedder", e.ParamName);
+        Assert.Contains("#2", e.Message);
+        Assert.Contains("'sofa'", e.Message);
+        Assert.Contains(nameof(ThreeDWords), e.Message);
+        Assert.Contains("3-d", e.Message);
+        Assert.Contains("4-d", e.Message);
+
+        e = Assert.Throws<ArgumentException>(() => query.Subtract(words, "dog"));
+        Assert.Contains("#2 ('dog')", e.Message);
+
+        // AddRange names the first misfit and adds nothing.
+        e = Assert.Throws<ArgumentException>(() => query.AddRange(words, ["cat", "sofa"]));
+        Assert.Contains("#2 ('cat')", e.Message);
+        Assert.Throws<ArgumentException>(() => query.AddRange(letters, ["b", null!]));
+
+        // A vector term: position and length.
+        e = Assert.Throws<ArgumentException>(() => query.Add([1, 2, 3]));
+        Assert.Equal("vector", e.ParamName);
+        Assert.Contains("#2", e.Message);
+        Assert.Contains("3 elements", e.Message);
+        Assert.Contains("#2", Assert.Throws<ArgumentException>(() => query.Subtract([1, 2, 3, 4, 5])).Message);
+
+        Assert.Equal(2, query.TermCount);
+        Assert.Equal(0, letters.Calls); // nothing was embedded to find the misfits
+    }
+
     [Fact]
     public async Task BadInputIsRejectedClearly()
     {

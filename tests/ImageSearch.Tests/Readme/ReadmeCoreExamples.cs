@@ -54,7 +54,7 @@ public class ReadmeCoreExamples
 
         // README:queries
         IReadOnlyList<SearchHit<string>> result = await new QueryBuilder(index.Dimension)
-            .Add(east)                    // or .Add(imageEmbedder, "photo.jpg"), .Add(wordEmbedder, "sofa", weight: 0.5f)
+            .Add(east)                    // or .Add(imageEmbedder, ImageInput.FromFile("photo.jpg")), .Add(wordEmbedder, "sofa", weight: 0.5f)
             .Add(north, weight: 0.5f)
             .Subtract([0.1f, 0f])
             .Combine(TermCombination.Sum) // or Average
