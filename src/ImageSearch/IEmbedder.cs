@@ -1,9 +1,10 @@
 namespace ImageSearch;
 
 /// <summary>
-/// Turns inputs (image files, words, ...) into fixed-dimension vectors for an <see cref="IVectorIndex"/>.
+/// Turns inputs (images, words, ...) into fixed-dimension vectors for an <see cref="IVectorIndex"/>.
 /// </summary>
-/// <typeparam name="TInput">What is embedded, for example a file path or a word.</typeparam>
+/// <typeparam name="TInput">What is embedded: each kind of input has its own type (ImageSearch.Embeddings uses
+/// <c>ImageInput</c> for images and <see cref="string"/> for words), so the compiler keeps them apart.</typeparam>
 /// <remarks>Implementations state their own thread-safety; those in ImageSearch.Embeddings are thread-safe.</remarks>
 public interface IEmbedder<in TInput>
 {
