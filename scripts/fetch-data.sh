@@ -38,7 +38,7 @@ Its photos (Flickr, PASCAL VOC 2008) and captions (Rashtchian et al., 2010) cann
 Download it from the UIUC Pascal Sentences page, https://vision.cs.uiuc.edu/pascal-sentences/ , and lay it out as
   $dest/dataset/<class>/<id>.jpg      (20 class folders, 50 photos each)
   $dest/sentence/<class>/<id>.txt     (the captions; optional, the demo uses them to pick a query photo)
-or run the demo on any folder of photos in class sub-folders: imagesearch demo --data <folder>.
+or run the demo on any folder of photos in class sub-folders: imagesearch demo <folder>.
 MSG
   exit 1
 fi

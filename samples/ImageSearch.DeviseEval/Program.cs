@@ -1,4 +1,5 @@
 using ImageSearch;
+using ImageSearch.Evaluation;
 // DeViSE evaluation on Pascal Sentences (docs/evaluation.md).
 //   dotnet run -c Release --project samples/ImageSearch.DeviseEval [-- options]
 // Options: --mixup ALPHA --standardize --epochs N --lr X --wd X --batch N --hidden N --dropout X --optimizer sgd|adam --schedule onecycle|cosine|constant
@@ -70,10 +71,11 @@ var viewDescriptors = views.Where(v => v != "none").Select(v => v switch
     "stretch-mirror" => DeviseViews.Mirror(DeviseViews.Stretch(backbone)),
     _ => throw new ArgumentException($"unknown view {v} (mirror, stretch, stretch-mirror)"),
 }).ToArray();
-Task<DeviseEvaluationData> Load() => DeviseEvaluation.LoadPascalAsync(null, null, Console.Out, default, viewDescriptors, backbone);
-
-if (!GloveCache.IsAvailable()) { Console.Error.WriteLine("GloVe not found: run scripts/fetch-glove.sh"); return 1; }
-if (!PascalDataset.TryFind(out _)) { Console.Error.WriteLine("Pascal Sentences not found (shared folder)"); return 1; }
+var repo = RepositoryData.Find();
+if (repo is null) { Console.Error.WriteLine("Run from the repository checkout (the folder holding ImageSearch.sln, or below it)."); return 1; }
+if (!repo.HasGlove) { Console.Error.WriteLine($"GloVe not found in {repo.GloveFolder}: run scripts/fetch-glove.sh"); return 1; }
+if (repo.PascalDatasetFolder is null) { Console.Error.WriteLine("Pascal Sentences not found (../shared or IMAGESEARCH_SHARED)"); return 1; }
+Task<DeviseEvaluationData> Load() => DeviseEvaluation.LoadPascalAsync(repo, Console.Out, viewDescriptors, backbone);
 
 if (diagnose)
 {

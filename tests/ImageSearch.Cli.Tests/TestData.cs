@@ -1,30 +1,22 @@
-using System.Reflection;
 using System.Runtime.CompilerServices;
 
 namespace ImageSearch.Cli.Tests;
 
 /// <summary>
-/// Points the library at the checkout's <c>.cache</c> and <c>../shared</c> when the tests run from a build folder outside
-/// the checkout (IMAGESEARCH_ARTIFACTS), unless the variables are already set.
+/// The checkout's data for the CLI tests: its <c>.cache</c> (GloVe fetched by scripts/fetch-glove.sh) and
+/// <c>../shared</c> (the Pascal photos), found through the build's <c>ImageSearch.RepositoryRoot</c> metadata. The tool
+/// itself finds nothing in a checkout: the tests point it at the cache with <c>IMAGESEARCH_CACHE</c>, so it never downloads.
 /// </summary>
 internal static class TestData
 {
-    [ModuleInitializer]
-    internal static void Locate()
-    {
-        string? projectDir = typeof(TestData).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(a => a.Key == "ImageSearchTestProjectDirectory")?.Value;
-        for (var dir = projectDir is null ? null : new DirectoryInfo(projectDir); dir is not null; dir = dir.Parent)
-        {
-            if (Environment.GetEnvironmentVariable(GloveCache.CacheVariable) is null && Directory.Exists(Path.Combine(dir.FullName, ".cache", "glove")))
-            {
-                Environment.SetEnvironmentVariable(GloveCache.CacheVariable, Path.Combine(dir.FullName, ".cache"));
-            }
+    public static readonly RepositoryData? Repository = RepositoryData.Find(typeof(TestData).Assembly);
 
-            if (Environment.GetEnvironmentVariable(ImageModels.SharedFolderVariable) is null && Directory.Exists(Path.Combine(dir.FullName, "shared", "models")))
-            {
-                Environment.SetEnvironmentVariable(ImageModels.SharedFolderVariable, Path.Combine(dir.FullName, "shared"));
-            }
+    [ModuleInitializer]
+    internal static void PointTheToolAtTheCheckoutCache()
+    {
+        if (Repository is not null && Environment.GetEnvironmentVariable(GloveSource.CacheVariable) is null)
+        {
+            Environment.SetEnvironmentVariable(GloveSource.CacheVariable, Repository.CacheFolder);
         }
     }
 }

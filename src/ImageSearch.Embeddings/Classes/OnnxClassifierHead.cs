@@ -48,8 +48,60 @@ public static class OnnxClassifierHead
         ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
         ArgumentException.ThrowIfNullOrWhiteSpace(weightInitializerName);
         ArgumentException.ThrowIfNullOrWhiteSpace(labelsPath);
-        var labels = ReadLabels(labelsPath);
-        var model = OnnxModelProto.Load(modelPath);
+        return Read(OnnxModelProto.Load(modelPath), ReadLabels(labelsPath), labelsPath, weightInitializerName, scaleName, zeroPointName, biasName, biasScaleName, biasZeroPointName, layout);
+    }
+
+    /// <summary>
+    /// The 1000-class ImageNet head of the built-in int8 MobileNetV2 (<c>classifier.1.weight_quantized</c> [1280,1000]
+    /// with per-class scale and zero point, and its quantised bias), named from the built-in ImageNet labels. Its
+    /// weights apply to the 1280-d pooled feature of <see cref="ImageModels.MobileNetV2()"/>.
+    /// </summary>
+    /// <returns>1000 x 1280 class weights with bias.</returns>
+    public static ClassWeights MobileNetV2()
+    {
+        var d = ImageModels.MobileNetV2();
+        return MobileNetV2(d.LoadModel(), ImageModels.ImageNetLabels(), "the built-in imagenet-labels.txt");
+    }
+
+    /// <summary>
+    /// <see cref="MobileNetV2()"/> read from your own copies of the model and the label file.
+    /// </summary>
+    /// <param name="modelPath">The <c>mobilenetv2-12-int8.onnx</c> file.</param>
+    /// <param name="labelsPath">The labels, one per line in class-index order.</param>
+    /// <returns>1000 x 1280 class weights with bias.</returns>
+    public static ClassWeights MobileNetV2(string modelPath, string labelsPath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
+        ArgumentException.ThrowIfNullOrWhiteSpace(labelsPath);
+        return MobileNetV2(OnnxModelProto.Load(modelPath), ReadLabels(labelsPath), labelsPath);
+    }
+
+    private static ClassWeights MobileNetV2(OnnxModelProto model, string[] labels, string labelsSource)
+        => Read(
+            model,
+            labels,
+            labelsSource,
+            "classifier.1.weight_quantized",
+            "classifier.1.weight_scale",
+            "classifier.1.weight_zero_point",
+            "classifier.1.bias_quantized",
+            "classifier.1.bias_scale",
+            "classifier.1.bias_zero_point",
+            WeightLayout.DimensionByClasses);
+
+    private static ClassWeights Read(
+        OnnxModelProto model,
+        string[] labels,
+        string labelsPath,
+        string weightInitializerName,
+        string? scaleName,
+        string? zeroPointName,
+        string? biasName,
+        string? biasScaleName,
+        string? biasZeroPointName,
+        WeightLayout layout)
+    {
+        string modelPath = model.Source;
 
         var w = Require(model, weightInitializerName, nameof(weightInitializerName));
         if (w.Dims.Length != 2)
@@ -115,36 +167,20 @@ public static class OnnxClassifierHead
         return new ClassWeights(labels, matrix, dim, bias);
     }
 
-    /// <summary>
-    /// The 1000-class ImageNet head of the shared int8 MobileNetV2 (<c>classifier.1.weight_quantized</c> [1280,1000]
-    /// with per-class scale and zero point, and its quantised bias), named from <c>imagenet-labels.txt</c>. Its weights
-    /// apply to the 1280-d pooled feature of <see cref="ImageModels.MobileNetV2(string)"/>.
-    /// </summary>
-    /// <param name="modelPath">The model; <see langword="null"/> for the shared folder's.</param>
-    /// <param name="labelsPath">The labels; <see langword="null"/> for the shared folder's.</param>
-    /// <returns>1000 x 1280 class weights with bias.</returns>
-    public static ClassWeights MobileNetV2(string? modelPath = null, string? labelsPath = null)
-    {
-        string models = modelPath is null || labelsPath is null ? Path.Combine(ImageModels.FindSharedFolder(), "models") : "";
-        return Read(
-            modelPath ?? Path.Combine(models, ImageModels.MobileNetV2FileName),
-            "classifier.1.weight_quantized",
-            labelsPath ?? Path.Combine(models, "imagenet-labels.txt"),
-            "classifier.1.weight_scale",
-            "classifier.1.weight_zero_point",
-            "classifier.1.bias_quantized",
-            "classifier.1.bias_scale",
-            "classifier.1.bias_zero_point",
-            WeightLayout.DimensionByClasses);
-    }
-
     /// <summary>Reads a label file: one name per line, trailing blank lines dropped.</summary>
     /// <param name="labelsPath">The file.</param>
     /// <returns>The names.</returns>
     /// <exception cref="ArgumentException">The file has no labels or a blank line in the middle.</exception>
     public static string[] ReadLabels(string labelsPath)
     {
-        var lines = new List<string>(File.ReadAllLines(labelsPath));
+        ArgumentException.ThrowIfNullOrWhiteSpace(labelsPath);
+        return ParseLabels(File.ReadAllLines(labelsPath), labelsPath);
+    }
+
+    /// <summary>The labels of a label file's lines (see <see cref="ReadLabels"/>).</summary>
+    internal static string[] ParseLabels(IEnumerable<string> fileLines, string labelsPath)
+    {
+        var lines = new List<string>(fileLines);
         while (lines.Count > 0 && string.IsNullOrWhiteSpace(lines[^1]))
         {
             lines.RemoveAt(lines.Count - 1);

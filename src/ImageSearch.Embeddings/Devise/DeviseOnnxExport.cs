@@ -134,15 +134,10 @@ public static class DeviseOnnxExport
                 nameof(head));
         }
 
-        if (!File.Exists(backbone.ModelPath))
-        {
-            throw new FileNotFoundException($"Model file '{backbone.ModelPath}' of backbone '{backbone.Name}' does not exist.", backbone.ModelPath);
-        }
-
-        var proto = OnnxModelProto.Load(backbone.ModelPath);
+        var proto = backbone.LoadModel();
         List<ProtoField> model = proto.ModelFields, graph = proto.GraphFields;
 
-        long opset = DefaultOpset(model, backbone.ModelPath);
+        long opset = DefaultOpset(model, backbone.ModelSource);
         byte[] newGraph = BuildGraph(graph, backbone, head, options);
 
         var fields = new List<ProtoField>(model.Count + 6);
@@ -271,7 +266,7 @@ public static class DeviseOnnxExport
         if (!graphInputs.Contains(d.InputName))
         {
             throw new ArgumentException(
-                $"Model '{d.ModelPath}' has no input '{d.InputName}'; its inputs are: {string.Join(", ", graphInputs)}.", "backbone");
+                $"Model '{d.ModelSource}' has no input '{d.InputName}'; its inputs are: {string.Join(", ", graphInputs)}.", "backbone");
         }
 
         bool produced = false;
@@ -283,12 +278,12 @@ public static class DeviseOnnxExport
         if (!produced)
         {
             throw new ArgumentException(
-                $"Model '{d.ModelPath}' has no tensor '{d.OutputName}' (backbone.OutputName): no node produces it.", "backbone");
+                $"Model '{d.ModelSource}' has no tensor '{d.OutputName}' (backbone.OutputName): no node produces it.", "backbone");
         }
 
         if (used.Contains(options.OutputName))
         {
-            throw new ArgumentException($"The output name '{options.OutputName}' is already a tensor of '{d.ModelPath}'; choose another.", "options");
+            throw new ArgumentException($"The output name '{options.OutputName}' is already a tensor of '{d.ModelSource}'; choose another.", "options");
         }
 
         used.Add(options.OutputName);
@@ -320,7 +315,7 @@ public static class DeviseOnnxExport
 
         if (!subgraphs && !needed.Contains(d.InputName))
         {
-            throw new ArgumentException($"Tensor '{d.OutputName}' of '{d.ModelPath}' does not depend on input '{d.InputName}'.", "backbone");
+            throw new ArgumentException($"Tensor '{d.OutputName}' of '{d.ModelSource}' does not depend on input '{d.InputName}'.", "backbone");
         }
 
         var result = new List<ProtoField>(graph.Count + 24);
@@ -392,7 +387,7 @@ public static class DeviseOnnxExport
         {
             string shown = string.Join(",", dims.Select(x => x?.ToString(CultureInfo.InvariantCulture) ?? "?"));
             throw new ArgumentException(
-                $"Input '{d.InputName}' of '{d.ModelPath}' has shape [{shown}], but the descriptor gives [N,3,{d.InputHeight},{d.InputWidth}]" +
+                $"Input '{d.InputName}' of '{d.ModelSource}' has shape [{shown}], but the descriptor gives [N,3,{d.InputHeight},{d.InputWidth}]" +
                 (d.ResizeModelInput ? "." : " (set ResizeModelInput to run a fully convolutional model at another size)."),
                 "backbone");
         }
@@ -506,7 +501,7 @@ public static class DeviseOnnxExport
         catch (OnnxRuntimeException ex)
         {
             throw new ArgumentException(
-                $"The model exported from '{d.ModelPath}' fails in ONNX Runtime on a zero batch of {Batch}: {ex.Message} " +
+                $"The model exported from '{d.ModelSource}' fails in ONNX Runtime on a zero batch of {Batch}: {ex.Message} " +
                 $"Tensor '{d.OutputName}' must be [N,{d.OutputDimension}] or [N,{d.OutputDimension},1,1] (or [N,{d.OutputDimension},H,W] with GlobalAveragePool set), " +
                 "and the backbone must accept a batch larger than one.",
                 "backbone",

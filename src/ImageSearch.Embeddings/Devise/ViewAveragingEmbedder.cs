@@ -3,7 +3,7 @@ namespace ImageSearch;
 /// <summary>
 /// Test-time averaging: embeds an image with several backbones of equal dimension (typically one model under several
 /// views, see <see cref="DeviseViews"/>) and returns the element-wise mean. Use it as the backbone of a
-/// <see cref="DeviseEmbedder"/> whose head was evaluated with <see cref="DeviseEvaluationOptions.AverageViews"/>.
+/// <see cref="DeviseEmbedder"/> whose head was trained on those views (as the DeViSE evaluation does, see docs/evaluation.md).
 /// </summary>
 /// <remarks>Thread-safe when the views are. Does not own the views: dispose them yourself. A photo that fails in any
 /// view fails as a whole (the first view's error is reported).</remarks>

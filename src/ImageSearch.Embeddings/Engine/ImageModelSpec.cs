@@ -4,7 +4,7 @@ namespace ImageSearch;
 
 /// <summary>
 /// Names the image model of an <see cref="ImageSearchEngine"/>: the built-in <c>resnet18</c> (512-d, from NuGet) or
-/// <c>mobilenetv2</c> (1280-d, from the shared models folder), or any ONNX image model file. Its <see cref="Id"/> is
+/// <c>mobilenetv2</c> (1280-d, built into this package), or any ONNX image model file. Its <see cref="Id"/> is
 /// recorded in the engine folder so the folder is never searched with another model. Immutable, thread-safe.
 /// </summary>
 public sealed class ImageModelSpec
@@ -22,8 +22,8 @@ public sealed class ImageModelSpec
     /// <summary>ResNet-18 (512-d pooled ImageNet features); the default.</summary>
     public static ImageModelSpec ResNet18 { get; } = new("resnet18", "resnet18", 512, () => ImageModels.ResNet18());
 
-    /// <summary>The int8 MobileNetV2 of the shared models folder (1280-d), which also has an ImageNet class head.</summary>
-    public static ImageModelSpec MobileNetV2 { get; } = new("mobilenetv2", "mobilenetv2", 1280, ImageModels.MobileNetV2Shared);
+    /// <summary>The built-in int8 MobileNetV2 (1280-d, <see cref="ImageModels.MobileNetV2()"/>), which also has an ImageNet class head.</summary>
+    public static ImageModelSpec MobileNetV2 { get; } = new("mobilenetv2", "mobilenetv2", 1280, ImageModels.MobileNetV2);
 
     /// <summary>
     /// Identity of the model: <c>resnet18</c>, <c>mobilenetv2</c>, or <c>onnx:&lt;file name&gt;:&lt;first 16 hex digits of
@@ -83,7 +83,6 @@ public sealed class ImageModelSpec
     /// <summary>The model's descriptor (locates the model files).</summary>
     /// <returns>A descriptor.</returns>
     /// <exception cref="FileNotFoundException">The model files are missing.</exception>
-    /// <exception cref="DirectoryNotFoundException">MobileNetV2: the shared folder was not found.</exception>
     public ImageModelDescriptor CreateDescriptor() => _descriptor();
 
     /// <summary>Loads the model.</summary>

@@ -52,7 +52,10 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
         _devise = devise;
         ModelId = modelId;
         Directory = directory;
-        _words = new(() => options.Words is not null ? Task.FromResult(options.Words) : GloveCache.OpenAsync());
+        _words = new(() => options.Words is not null ? Task.FromResult(options.Words)
+            : options.GloveDirectory is not null ? Glove.OpenAsync(options.GloveDirectory)
+            : Task.FromException<WordVectors>(new InvalidOperationException(
+                "This engine has no word vectors: set ImageSearchEngineOptions.Words, or ImageSearchEngineOptions.GloveDirectory (see Glove.DownloadAsync).")));
         _tagIndex = new(() => BuildTagIndexAsync());
     }
 
@@ -567,9 +570,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
         {
             if (_imageNetClasses is null)
             {
-                string modelPath = _model.CreateDescriptor().ModelPath;
-                string labels = Path.Combine(Path.GetDirectoryName(modelPath)!, "imagenet-labels.txt");
-                _imageNetClasses = await Task.Run(() => OnnxClassifierHead.MobileNetV2(modelPath, labels), cancellationToken).ConfigureAwait(false);
+                _imageNetClasses = await Task.Run(OnnxClassifierHead.MobileNetV2, cancellationToken).ConfigureAwait(false);
             }
 
             return _imageNetClasses;
@@ -630,11 +631,11 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Trains a DeViSE head mapping the index's image vectors to the word vectors of their folder labels (via
-    /// <paramref name="labelWords"/>, Pascal's defaults unless given), and indexes every photo in word space. Replaces
+    /// <paramref name="labelWords"/>, the general <see cref="LabelWordMap.Default"/> unless given), and indexes every photo in word space. Replaces
     /// any earlier head. Call <see cref="SaveAsync(string, CancellationToken)"/> to keep it.
     /// </summary>
     /// <param name="options">Training settings; <see langword="null"/> for the defaults.</param>
-    /// <param name="labelWords">Label-to-word mapping; <see langword="null"/> for <see cref="LabelWordMap.PascalDefaults"/>.</param>
+    /// <param name="labelWords">Label-to-word mapping; <see langword="null"/> for <see cref="LabelWordMap.Default"/>.</param>
     /// <param name="cancellationToken">Cancels training.</param>
     /// <returns>The training history and the labels used.</returns>
     /// <exception cref="InvalidOperationException">Fewer than two labels have word vectors.</exception>
@@ -642,7 +643,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
     public async Task<DeviseTrainingSummary> TrainDeviseAsync(DeviseTrainingOptions? options = null, LabelWordMap? labelWords = null, CancellationToken cancellationToken = default)
     {
         WordVectors words = await _words.Value.ConfigureAwait(false);
-        labelWords ??= LabelWordMap.PascalDefaults;
+        labelWords ??= LabelWordMap.Default;
         await _write.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -762,7 +763,8 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
 
     /// <summary>The word vectors DeViSE uses (loading the fetched GloVe on first call unless given in the options).</summary>
     /// <returns>The word vectors.</returns>
-    /// <exception cref="FileNotFoundException">GloVe has not been fetched (run <c>scripts/fetch-glove.sh</c>).</exception>
+    /// <exception cref="FileNotFoundException"><see cref="ImageSearchEngineOptions.GloveDirectory"/> holds no GloVe (see <see cref="Glove.DownloadAsync"/>).</exception>
+    /// <exception cref="InvalidOperationException">The options give neither words nor a GloVe folder.</exception>
     public Task<WordVectors> GetWordsAsync() => _words.Value;
 
     /// <inheritdoc/>
@@ -917,7 +919,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
     private DeviseState RequireDevise()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _devise ?? throw new InvalidOperationException("This index has no DeViSE head yet: train one first (imagesearch train-devise --index <dir>).");
+        return _devise ?? throw new InvalidOperationException("This index has no DeViSE head yet: train one first (TrainDeviseAsync).");
     }
 
     private async Task<WordVectors> WordsForAsync(DeviseState devise)

@@ -22,9 +22,14 @@ public sealed record ImageSearchEngineOptions
     /// <summary>Extensions of the files a sync indexes; <see cref="DefaultExtensions"/> unless set.</summary>
     public IReadOnlyCollection<string> Extensions { get; init; } = DefaultExtensions;
 
-    /// <summary>Word vectors for DeViSE (training, word search, tags); <see langword="null"/> loads the fetched GloVe
-    /// (<see cref="GloveCache.OpenAsync"/>) the first time they are needed.</summary>
+    /// <summary>Word vectors for DeViSE (training, word search, tags); when <see langword="null"/>, the GloVe in
+    /// <see cref="GloveDirectory"/> is opened the first time they are needed.</summary>
     public WordVectors? Words { get; init; }
+
+    /// <summary>A GloVe folder (<see cref="Glove.OpenAsync"/>; <see cref="Glove.DownloadAsync"/> fills it), opened the
+    /// first time words are needed when <see cref="Words"/> is <see langword="null"/>. With neither, DeViSE training,
+    /// word search and tags throw <see cref="InvalidOperationException"/>; indexing and look-alike search need no words.</summary>
+    public string? GloveDirectory { get; init; }
 
     /// <summary>How many of the most frequent words may be tags; 50,000 by default.</summary>
     public int TagVocabulary { get; init; } = 50_000;

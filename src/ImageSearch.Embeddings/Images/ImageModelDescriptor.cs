@@ -25,8 +25,8 @@ public enum ChannelOrder
 }
 
 /// <summary>
-/// Everything needed to turn a photo into a model input and the model's output into an embedding: the ONNX file,
-/// tensor names, geometry, colour order and normalisation. Immutable and thread-safe.
+/// Everything needed to turn a photo into a model input and the model's output into an embedding: the ONNX model
+/// (a file, or bytes in memory), tensor names, geometry, colour order and normalisation. Immutable and thread-safe.
 /// </summary>
 /// <remarks>
 /// Each input value is <c>(pixel * Scale - Mean[c] - MeanImage[c, y, x]) / Std[c]</c>, where <c>pixel</c> is the
@@ -40,8 +40,35 @@ public sealed record ImageModelDescriptor
     /// <summary>Short name used in messages and cache file names (for example <c>resnet18</c>).</summary>
     public required string Name { get; init; }
 
-    /// <summary>Path of the .onnx file.</summary>
-    public required string ModelPath { get; init; }
+    /// <summary>Path of the .onnx file; <see langword="null"/> when the model is given as <see cref="ModelBytes"/>. Exactly one of the two is set.</summary>
+    public string? ModelPath { get; init; }
+
+    /// <summary>
+    /// The .onnx model itself, for a model held in memory (such as the MobileNetV2 built into this package, see
+    /// <see cref="ImageModels.MobileNetV2()"/>); <see langword="null"/> when the model is the file <see cref="ModelPath"/>.
+    /// The bytes must not change while a descriptor refers to them.
+    /// </summary>
+    public ReadOnlyMemory<byte>? ModelBytes { get; init; }
+
+    /// <summary>The model's file path, or a name for an in-memory model (for messages).</summary>
+    internal string ModelSource => ModelPath ?? $"{Name} (in memory)";
+
+    /// <summary>Reads the model: the file, or a copy of <see cref="ModelBytes"/>.</summary>
+    /// <exception cref="FileNotFoundException">The model file does not exist.</exception>
+    internal OnnxModelProto LoadModel()
+    {
+        if (ModelBytes is { } bytes)
+        {
+            return OnnxModelProto.FromBytes(bytes.ToArray(), ModelSource);
+        }
+
+        return File.Exists(ModelPath)
+            ? OnnxModelProto.Load(ModelPath)
+            : throw new FileNotFoundException($"Model file '{ModelPath}' of '{Name}' does not exist.", ModelPath);
+    }
+
+    /// <summary>The model's bytes as stored (file or memory), for a session that needs no rewrite.</summary>
+    internal byte[] ReadModelBytes() => ModelBytes is { } bytes ? bytes.ToArray() : File.ReadAllBytes(ModelPath!);
 
     /// <summary>Name of the image input tensor.</summary>
     public required string InputName { get; init; }
@@ -116,10 +143,14 @@ public sealed record ImageModelDescriptor
     public void Validate()
     {
         const string arg = "descriptor";
-        if (string.IsNullOrWhiteSpace(Name) || string.IsNullOrWhiteSpace(ModelPath)
-            || string.IsNullOrWhiteSpace(InputName) || string.IsNullOrWhiteSpace(OutputName))
+        if (string.IsNullOrWhiteSpace(Name) || string.IsNullOrWhiteSpace(InputName) || string.IsNullOrWhiteSpace(OutputName))
         {
-            throw new ArgumentException("Name, ModelPath, InputName and OutputName must be non-empty.", arg);
+            throw new ArgumentException("Name, InputName and OutputName must be non-empty.", arg);
+        }
+
+        if ((ModelBytes is null) == string.IsNullOrWhiteSpace(ModelPath) || ModelBytes is { IsEmpty: true })
+        {
+            throw new ArgumentException("Exactly one of ModelPath and ModelBytes must be set (and not empty).", arg);
         }
 
         if (OutputDimension <= 0 || InputWidth <= 0 || InputHeight <= 0 || ResizeShortSide <= 0)

@@ -3,7 +3,7 @@ namespace ImageSearch;
 
 /// <summary>
 /// Built-in model descriptors: ResNet-18 (512-d, from the NuGet package <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c>)
-/// and the int8 MobileNetV2 (1280-d pooled feature) from the project's shared models folder. Thread-safe.
+/// and the int8 MobileNetV2 (1280-d pooled feature, with its ImageNet class head) built into this assembly. Thread-safe.
 /// </summary>
 public static class ImageModels
 {
@@ -13,11 +13,10 @@ public static class ImageModels
     /// <summary>The package version this library was built against.</summary>
     public const string ResNet18PackageVersion = "0.23.1";
 
-    /// <summary>Environment variable naming the shared folder (the one holding <c>models/</c> and <c>datasets/</c>).</summary>
-    public const string SharedFolderVariable = "IMAGESEARCH_SHARED";
-
-    /// <summary>File name of the int8 MobileNetV2 in the shared models folder.</summary>
+    /// <summary>File name of the int8 MobileNetV2 of the ONNX Model Zoo (the copy built into this assembly has the same bytes).</summary>
     public const string MobileNetV2FileName = "mobilenetv2-12-int8.onnx";
+
+    private static readonly Lazy<byte[]> EmbeddedMobileNetV2 = new(() => ReadResource(MobileNetV2FileName));
 
     /// <summary>Input size of ML.NET's ResNet-18 graph (and of <see cref="ResNet18(string?, int)"/> by default).</summary>
     public const int ResNet18NativeInputSize = 224;
@@ -124,58 +123,67 @@ public static class ImageModels
     }
 
     /// <summary>
-    /// The int8 MobileNetV2 1.0 of the ONNX Model Zoo: input <c>input</c> [N,3,224,224] RGB, short side 256, centre
-    /// crop 224, /255, ImageNet mean and std; embedding = the 1280-d feature map <c>627</c> averaged over its 7x7
-    /// positions (the input of the classifier head).
+    /// The int8 MobileNetV2 1.0 of the ONNX Model Zoo, the copy built into this assembly (3.5 MB, Apache-2.0; see the
+    /// package's THIRD-PARTY-NOTICES.txt): input <c>input</c> [N,3,224,224] RGB, short side 256, centre crop 224, /255,
+    /// ImageNet mean and std; embedding = the 1280-d feature map <c>627</c> averaged over its 7x7 positions (the input
+    /// of the classifier head, <see cref="OnnxClassifierHead.MobileNetV2()"/>).
     /// </summary>
-    /// <param name="modelPath">Path of <c>mobilenetv2-12-int8.onnx</c>.</param>
+    /// <returns>A descriptor whose model is in memory (<see cref="ImageModelDescriptor.ModelBytes"/>).</returns>
+    public static ImageModelDescriptor MobileNetV2() => MobileNetV2Descriptor(null, EmbeddedMobileNetV2.Value);
+
+    /// <summary>
+    /// <see cref="MobileNetV2()"/> read from your own copy of <c>mobilenetv2-12-int8.onnx</c> (or another build of the
+    /// model with the same tensor names).
+    /// </summary>
+    /// <param name="modelPath">Path of the .onnx file.</param>
     /// <returns>A descriptor.</returns>
     /// <exception cref="ArgumentException"><paramref name="modelPath"/> is empty.</exception>
     public static ImageModelDescriptor MobileNetV2(string modelPath)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
-        return new ImageModelDescriptor
-        {
-            Name = "mobilenetv2",
-            ModelPath = Path.GetFullPath(modelPath),
-            InputName = "input",
-            OutputName = "627",
-            OutputDimension = 1280,
-            GlobalAveragePool = true,
-        };
+        return MobileNetV2Descriptor(Path.GetFullPath(modelPath), null);
     }
 
     /// <summary>
     /// The same as the int8 MobileNetV2 descriptor, but returning the 1000 ImageNet logits (<c>output</c>) rather than the
     /// pooled feature; for classification.
     /// </summary>
-    /// <param name="modelPath">Path of <c>mobilenetv2-12-int8.onnx</c>.</param>
+    /// <param name="modelPath">Path of <c>mobilenetv2-12-int8.onnx</c>; <see langword="null"/> for the built-in copy.</param>
     /// <returns>A descriptor.</returns>
-    public static ImageModelDescriptor MobileNetV2Logits(string modelPath)
-        => MobileNetV2(modelPath) with { Name = "mobilenetv2-logits", OutputName = "output", OutputDimension = 1000, GlobalAveragePool = false };
+    public static ImageModelDescriptor MobileNetV2Logits(string? modelPath = null)
+        => (modelPath is null ? MobileNetV2() : MobileNetV2(modelPath)) with { Name = "mobilenetv2-logits", OutputName = "output", OutputDimension = 1000, GlobalAveragePool = false };
 
-    /// <summary><see cref="MobileNetV2(string)"/> with the model found in the shared models folder (see <see cref="FindSharedFolder"/>).</summary>
-    /// <returns>A descriptor.</returns>
-    /// <exception cref="DirectoryNotFoundException">No shared folder was found; the message lists every place searched.</exception>
-    public static ImageModelDescriptor MobileNetV2Shared()
-        => MobileNetV2(Path.Combine(FindSharedFolder(), "models", MobileNetV2FileName));
+    /// <summary>The ImageNet class names of the built-in MobileNetV2 (1000, in class-index order).</summary>
+    /// <returns>A new array.</returns>
+    internal static string[] ImageNetLabels()
+    {
+        using var reader = new StreamReader(new MemoryStream(ReadResource("imagenet-labels.txt")));
+        var lines = new List<string>();
+        while (reader.ReadLine() is { } line)
+        {
+            lines.Add(line);
+        }
 
-    /// <summary>
-    /// Finds the shared data folder: <c>IMAGESEARCH_SHARED</c> if set, else the first <c>shared</c> folder holding
-    /// <c>models/</c> found walking up from the current directory and from <c>AppContext.BaseDirectory</c>
-    /// (each directory's <c>shared/</c> child is tried, so a checkout beside <c>shared/</c> finds it).
-    /// </summary>
-    /// <returns>The absolute path of the folder.</returns>
-    /// <exception cref="DirectoryNotFoundException">Not found; the message lists where it looked.</exception>
-    public static string FindSharedFolder()
-        => TryFindSharedFolder(out string? folder, out string searched)
-            ? folder
-            : throw new DirectoryNotFoundException($"The shared data folder (with models/) was not found. Set {SharedFolderVariable} or run from a checkout beside 'shared/'. Looked in: {searched}");
+        return OnnxClassifierHead.ParseLabels(lines, "the built-in imagenet-labels.txt");
+    }
 
-    /// <summary>Like <see cref="FindSharedFolder"/> but returns <see langword="false"/> instead of throwing.</summary>
-    /// <param name="folder">The folder found, or <see langword="null"/>.</param>
-    /// <param name="searched">The places looked in, for messages.</param>
-    /// <returns>Whether it was found.</returns>
-    public static bool TryFindSharedFolder([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? folder, out string searched)
-        => ModelLocator.TryFindShared(out folder, out searched);
+    private static ImageModelDescriptor MobileNetV2Descriptor(string? path, byte[]? bytes) => new()
+    {
+        Name = "mobilenetv2",
+        ModelPath = path,
+        ModelBytes = bytes is null ? (ReadOnlyMemory<byte>?)null : bytes, // a bare null would convert to an empty memory
+        InputName = "input",
+        OutputName = "627",
+        OutputDimension = 1280,
+        GlobalAveragePool = true,
+    };
+
+    private static byte[] ReadResource(string fileName)
+    {
+        using Stream stream = typeof(ImageModels).Assembly.GetManifestResourceStream("ImageSearch.Models." + fileName)
+            ?? throw new InvalidOperationException($"The built-in {fileName} is missing from {typeof(ImageModels).Assembly.GetName().Name} (a broken build).");
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes;
+    }
 }

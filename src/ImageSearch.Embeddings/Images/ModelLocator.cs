@@ -1,6 +1,9 @@
 namespace ImageSearch;
 
-/// <summary>Finds model files on disk; every failure message lists where it looked.</summary>
+/// <summary>
+/// Finds the ResNet-18 files of the NuGet package: in the application's output folder (where the package's build
+/// targets copy them), else in the NuGet global packages folder. Every failure message lists where it looked.
+/// </summary>
 internal static class ModelLocator
 {
     public static string FindResNet18Directory()
@@ -47,40 +50,5 @@ internal static class ModelLocator
                 }
             }
         }
-    }
-
-    public static bool TryFindShared(out string? folder, out string searched)
-    {
-        var tried = new List<string>();
-        string? env = Environment.GetEnvironmentVariable(ImageModels.SharedFolderVariable);
-        if (!string.IsNullOrWhiteSpace(env))
-        {
-            tried.Add($"${ImageModels.SharedFolderVariable}={env}");
-            if (Directory.Exists(Path.Combine(env, "models")))
-            {
-                folder = Path.GetFullPath(env);
-                searched = string.Join("; ", tried);
-                return true;
-            }
-        }
-
-        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                string candidate = Path.Combine(dir.FullName, "shared");
-                tried.Add(candidate);
-                if (Directory.Exists(Path.Combine(candidate, "models")))
-                {
-                    folder = candidate;
-                    searched = string.Join("; ", tried);
-                    return true;
-                }
-            }
-        }
-
-        folder = null;
-        searched = string.Join("; ", tried);
-        return false;
     }
 }

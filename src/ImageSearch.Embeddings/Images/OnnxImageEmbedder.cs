@@ -47,12 +47,7 @@ public sealed class OnnxImageEmbedder : IEmbedder<ImageInput>, IDisposable
         _inputNames = [descriptor.InputName];
         _outputNames = [descriptor.OutputName];
 
-        if (!File.Exists(descriptor.ModelPath))
-        {
-            throw new FileNotFoundException($"Model file '{descriptor.ModelPath}' of '{descriptor.Name}' does not exist.", descriptor.ModelPath);
-        }
-
-        var proto = OnnxModelProto.Load(descriptor.ModelPath);
+        var proto = descriptor.LoadModel();
         bool fixedBatch = CheckGraph(proto, descriptor);
         bool addOutput = !proto.Outputs.Any(o => o.Name == descriptor.OutputName);
         int batchSize = _options.BatchSize;
@@ -64,7 +59,7 @@ public sealed class OnnxImageEmbedder : IEmbedder<ImageInput>, IDisposable
         {
             byte[] modelBytes = rewriteBatch || addOutput || inputSize is not null
                 ? proto.Rewrite(rewriteBatch, addOutput ? [descriptor.OutputName] : [], inputSize: inputSize)
-                : File.ReadAllBytes(descriptor.ModelPath);
+                : descriptor.ReadModelBytes();
             session = CreateSession(modelBytes);
             if (!Probe(session, Math.Min(batchSize, 2), out var shape) && rewriteBatch)
             {
@@ -410,7 +405,7 @@ public sealed class OnnxImageEmbedder : IEmbedder<ImageInput>, IDisposable
         }
         catch (OnnxRuntimeException ex)
         {
-            throw new ArgumentException($"ONNX Runtime cannot load model '{Descriptor.ModelPath}': {ex.Message}", "descriptor", ex);
+            throw new ArgumentException($"ONNX Runtime cannot load model '{Descriptor.ModelSource}': {ex.Message}", "descriptor", ex);
         }
     }
 
@@ -427,7 +422,7 @@ public sealed class OnnxImageEmbedder : IEmbedder<ImageInput>, IDisposable
             if (shape.Length == 0 || shape[0] != count)
             {
                 throw new ArgumentException(
-                    $"Output '{Descriptor.OutputName}' of '{Descriptor.ModelPath}' has shape [{string.Join(",", shape)}] for a batch of {count}; its first dimension must be the batch.",
+                    $"Output '{Descriptor.OutputName}' of '{Descriptor.ModelSource}' has shape [{string.Join(",", shape)}] for a batch of {count}; its first dimension must be the batch.",
                     "descriptor");
             }
 
@@ -440,7 +435,7 @@ public sealed class OnnxImageEmbedder : IEmbedder<ImageInput>, IDisposable
         }
         catch (OnnxRuntimeException ex)
         {
-            throw new ArgumentException($"Model '{Descriptor.ModelPath}' failed on a {Descriptor.InputWidth}x{Descriptor.InputHeight} input: {ex.Message}", "descriptor", ex);
+            throw new ArgumentException($"Model '{Descriptor.ModelSource}' failed on a {Descriptor.InputWidth}x{Descriptor.InputHeight} input: {ex.Message}", "descriptor", ex);
         }
     }
 
@@ -456,7 +451,7 @@ public sealed class OnnxImageEmbedder : IEmbedder<ImageInput>, IDisposable
         if (!ok)
         {
             throw new ArgumentException(
-                $"Output '{d.OutputName}' of '{d.ModelPath}' has shape {shown}, which does not match the descriptor: expected [N,{d.OutputDimension}]" +
+                $"Output '{d.OutputName}' of '{d.ModelSource}' has shape {shown}, which does not match the descriptor: expected [N,{d.OutputDimension}]" +
                 (d.GlobalAveragePool ? $" or [N,{d.OutputDimension},H,W]" : $" or [N,{d.OutputDimension},1,1] (set GlobalAveragePool for a spatial map)") + ".",
                 "descriptor");
         }
@@ -467,10 +462,10 @@ public sealed class OnnxImageEmbedder : IEmbedder<ImageInput>, IDisposable
     {
         var inputs = proto.Inputs;
         var input = inputs.FirstOrDefault(i => i.Name == d.InputName) ?? throw new ArgumentException(
-            $"Model '{d.ModelPath}' has no input '{d.InputName}'; its inputs are: {string.Join(", ", inputs.Select(i => i.Name))}.", "descriptor");
+            $"Model '{d.ModelSource}' has no input '{d.InputName}'; its inputs are: {string.Join(", ", inputs.Select(i => i.Name))}.", "descriptor");
         if (input.ElementType != (int)OnnxDataType.Float)
         {
-            throw new ArgumentException($"Input '{d.InputName}' of '{d.ModelPath}' has ONNX element type {input.ElementType}; float (1) is required.", "descriptor");
+            throw new ArgumentException($"Input '{d.InputName}' of '{d.ModelSource}' has ONNX element type {input.ElementType}; float (1) is required.", "descriptor");
         }
 
         if (input.Dims is { } dims)
@@ -479,14 +474,14 @@ public sealed class OnnxImageEmbedder : IEmbedder<ImageInput>, IDisposable
             if (!d.AcceptsInputShape(dims))
             {
                 throw new ArgumentException(
-                    $"Input '{d.InputName}' of '{d.ModelPath}' has shape [{shown}], but the descriptor gives [N,3,{d.InputHeight},{d.InputWidth}].", "descriptor");
+                    $"Input '{d.InputName}' of '{d.ModelSource}' has shape [{shown}], but the descriptor gives [N,3,{d.InputHeight},{d.InputWidth}].", "descriptor");
             }
         }
 
         if (!proto.Outputs.Any(o => o.Name == d.OutputName) && !proto.Nodes.Any(n => n.Outputs.Contains(d.OutputName)))
         {
             throw new ArgumentException(
-                $"Model '{d.ModelPath}' has no tensor '{d.OutputName}'; its outputs are: {string.Join(", ", proto.Outputs.Select(o => o.Name))}.", "descriptor");
+                $"Model '{d.ModelSource}' has no tensor '{d.OutputName}'; its outputs are: {string.Join(", ", proto.Outputs.Select(o => o.Name))}.", "descriptor");
         }
 
         return input.Dims is { Length: > 0 } && input.Dims[0] == 1;

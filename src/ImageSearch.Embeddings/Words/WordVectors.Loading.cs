@@ -230,16 +230,6 @@ public sealed partial class WordVectors
         return GloveTextFormat.WriteAsync(this, stream, cancellationToken);
     }
 
-    /// <summary>
-    /// The GloVe fetched by <c>scripts/fetch-glove.sh</c> (GloVe 6B 100-d, 341,479 words); see
-    /// <see cref="GloveCache.OpenAsync(string?, CancellationToken)"/>. The binary cache is built on first use.
-    /// </summary>
-    /// <param name="cancellationToken">Cancels the load.</param>
-    /// <returns>The table.</returns>
-    /// <exception cref="FileNotFoundException">GloVe has not been fetched; the message says how to fetch it.</exception>
-    public static Task<WordVectors> OpenDefaultAsync(CancellationToken cancellationToken = default)
-        => GloveCache.OpenAsync(null, cancellationToken);
-
     /// <summary>Atomic write (the core's temp-flush-rename); a cancellation before the rename leaves the old file.</summary>
     internal static void SaveAtomic(string path, Action<Stream> write, CancellationToken cancellationToken)
         => IndexFile.SaveAtomic(path, stream =>

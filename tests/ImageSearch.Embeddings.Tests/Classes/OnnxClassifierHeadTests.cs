@@ -24,7 +24,7 @@ public sealed class OnnxClassifierHeadTests(ITestOutputHelper output)
         // dot(feature, W[:, j]) + b_j must match the model's own output logit j, up to the model's int8 rounding:
         // the logits come out quantised with scale 0.16 (twice: after MatMul and after Add) and saturate below about -12.
         var head = OnnxClassifierHead.MobileNetV2(SharedData.MobileNetV2Path, SharedData.LabelsPath);
-        var data = PascalDataset.Load();
+        var data = SharedData.Pascal;
         var paths = Enumerable.Range(0, 8).Select(i => ImageInput.FromFile(data.Paths[i * 125])).ToArray();
         using var features = new OnnxImageEmbedder(ImageModels.MobileNetV2(SharedData.MobileNetV2Path));
         using var logits = new OnnxImageEmbedder(ImageModels.MobileNetV2Logits(SharedData.MobileNetV2Path));

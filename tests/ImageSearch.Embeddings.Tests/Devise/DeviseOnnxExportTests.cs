@@ -309,7 +309,7 @@ public sealed class DeviseOnnxExportTests(ITestOutputHelper output) : IDisposabl
     [SharedDataFact]
     public async Task MobileNetV2_spatial_map_is_pooled_in_the_export()
     {
-        using var backbone = new OnnxImageEmbedder(ImageModels.MobileNetV2Shared(), new OnnxImageEmbedderOptions { BatchSize = 2 });
+        using var backbone = new OnnxImageEmbedder(ImageModels.MobileNetV2(), new OnnxImageEmbedderOptions { BatchSize = 2 });
         var devise = new DeviseEmbedder(backbone, RandomHead(1280, 128, 50, seed: 9));
         using var ms = new MemoryStream();
         devise.ExportOnnx(ms);

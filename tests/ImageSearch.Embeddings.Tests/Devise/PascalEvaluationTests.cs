@@ -1,45 +1,22 @@
-using System.Runtime.CompilerServices;
 using Xunit.Abstractions;
 
 namespace ImageSearch.Embeddings.Tests.Devise;
 
-/// <summary>Where the real data is: GloVe and the feature cache under the checkout's .cache, the shared photos, ResNet-18.</summary>
+/// <summary>Where the real data is: GloVe and the feature caches under the checkout's .cache, the shared photos, ResNet-18.</summary>
 internal static class PascalDeviseData
 {
-    public static readonly string? RepoRoot = FindRoot();
-    public static readonly string? GloveDirectory = FindGlove();
+    public static RepositoryData? Repository => TestRepository.Data;
     public static readonly string? Missing = FindMissing();
-
-    private static string? FindRoot([CallerFilePath] string sourceFile = "")
-    {
-        // Deterministic CI builds map source paths to /_/; the build records the checkout as assembly metadata.
-        string? recorded = typeof(PascalDeviseData).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
-            .Cast<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "ImageSearch.RepositoryRoot")?.Value;
-        if (recorded is not null && File.Exists(Path.Combine(recorded, "ImageSearch.sln"))) return Path.GetFullPath(recorded);
-        for (var dir = new DirectoryInfo(Path.GetDirectoryName(sourceFile) ?? "."); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "ImageSearch.sln"))) return dir.FullName;
-        return null;
-    }
-
-    private static string? FindGlove()
-    {
-        string? found = GloveCache.FindDirectory();
-        if (found is not null && GloveCache.IsAvailable(found)) return found;
-        string? local = RepoRoot is null ? null : Path.Combine(RepoRoot, ".cache", "glove");
-        return local is not null && GloveCache.IsAvailable(local) ? local : null;
-    }
 
     private static string? FindMissing()
     {
-        if (GloveDirectory is null) return "GloVe not fetched (run scripts/fetch-glove.sh)";
-        if (!PascalDataset.TryFind(out _)) return "the shared Pascal Sentences photos were not found";
+        if (Repository is null) return "the repository checkout was not found";
+        if (!Repository.HasGlove) return $"GloVe not fetched into {Repository.GloveFolder} (run scripts/fetch-glove.sh)";
+        if (Repository.PascalDatasetFolder is null) return "the shared Pascal Sentences photos were not found";
         try { ImageModels.ResNet18(); }
         catch (FileNotFoundException e) { return "the ResNet-18 model is absent: " + e.Message; }
         return null;
     }
-
-    public static string? FeatureCacheFile => RepoRoot is null ? null : Path.Combine(RepoRoot, ".cache", "features",
-        DeviseEvaluation.DefaultInputSize == ImageModels.ResNet18NativeInputSize ? "resnet18.bin" : $"resnet18-{DeviseEvaluation.DefaultInputSize}.bin");
 }
 
 /// <summary>Runs only where GloVe, the photos and ResNet-18 are present; otherwise reported as skipped with the reason.</summary>
@@ -61,7 +38,7 @@ public class PascalEvaluationTests(ITestOutputHelper output)
     [PascalDeviseFact]
     public async Task Held_out_tagging_and_word_search_reach_the_measured_level()
     {
-        var data = await DeviseEvaluation.LoadPascalAsync(PascalDeviseData.GloveDirectory, PascalDeviseData.FeatureCacheFile);
+        var data = await DeviseEvaluation.LoadPascalAsync(PascalDeviseData.Repository!);
         var report = DeviseEvaluation.Evaluate(data, new DeviseEvaluationOptions());
         output.WriteLine(report.ToMarkdown());
         Assert.Equal(200, report.HeldOutCount);
@@ -78,7 +55,7 @@ public class PascalEvaluationTests(ITestOutputHelper output)
     [PascalDeviseFact]
     public async Task The_linear_probe_reference_is_measured_on_the_same_split()
     {
-        var data = await DeviseEvaluation.LoadPascalAsync(PascalDeviseData.GloveDirectory, PascalDeviseData.FeatureCacheFile);
+        var data = await DeviseEvaluation.LoadPascalAsync(PascalDeviseData.Repository!);
         var (accuracy, rPrecision) = DeviseEvaluation.LinearProbe(data, new DeviseEvaluationOptions());
         output.WriteLine($"linear probe: accuracy {accuracy:P1}, class-ranking R-precision {rPrecision:F3}");
         Assert.InRange(accuracy, 0.65, 0.85);

@@ -26,8 +26,8 @@ public class WordSpaceTests
     [Fact]
     public void Labels_map_to_words_averaging_phrases_and_falling_back()
     {
-        var map = LabelWordMap.PascalDefaults;
-        var dt = map.Map("diningtable", Words);
+        var map = new LabelWordMap(new Dictionary<string, string[]> { ["pottedplant"] = ["potted plant", "plant"], ["aeroplane"] = ["aeroplane", "airplane"] });
+        var dt = map.Map("diningtable", Words);                          // general rule: segmented
         Assert.Equal(["dining", "table"], dt.Words);
         Assert.Equal([0f, 1f, 0.2f], dt.Vector);
         Assert.Equal(["plant"], map.Map("pottedplant", Words).Words);   // "potted" is unknown: second choice
@@ -35,8 +35,7 @@ public class WordSpaceTests
         Assert.Equal(["dog"], map.Map("dog", Words).Words);             // plain word
         Assert.Equal(["dining", "table"], map.Map("dining_table", Words).Words); // separators split
         var ex = Assert.Throws<ArgumentException>(() => map.Map("tvmonitor", Words));
-        Assert.Contains("'tv monitor'", ex.Message);
-        Assert.Contains("'television'", ex.Message);
+        Assert.Contains("'tvmonitor'", ex.Message);
         Assert.Throws<ArgumentException>(() => map.MapAll(["dog", "zebra"], Words));
         Assert.Throws<ArgumentException>(() => new LabelWordMap(new Dictionary<string, string[]> { ["x"] = [] }));
     }

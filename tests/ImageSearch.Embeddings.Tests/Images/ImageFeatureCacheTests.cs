@@ -10,7 +10,7 @@ public sealed class ImageFeatureCacheTests : IDisposable
     [SharedDataFact]
     public async Task EmbedsOnceReusesThenDetectsCorruption()
     {
-        var data = PascalDataset.Load();
+        var data = SharedData.Pascal;
         string bad = Path.Combine(_dir, "bad.jpg");
         File.WriteAllBytes(bad, [1, 2, 3, 4]);
         string[] paths = [data.Paths[0], data.Paths[500], bad, data.Paths[999]];
@@ -51,10 +51,10 @@ public sealed class ImageFeatureCacheTests : IDisposable
     }
 
     [Fact]
-    public void DefaultPathIsUnderTheRepositoryCacheFolder()
+    public void FileNamesAreSafeForAnyModelName()
     {
-        string p = ImageFeatureCache.DefaultPath("res net/18");
-        Assert.EndsWith(Path.Combine(".cache", "features", "res_net_18.bin"), p);
+        Assert.Equal("res_net_18.bin", ImageFeatureCache.FileName("res net/18"));
+        Assert.Equal("resnet18-320-mirror.bin", ImageFeatureCache.FileName("resnet18-320-mirror"));
     }
 
     private sealed class Progress(Action onReport) : IProgress<EmbeddingProgress>

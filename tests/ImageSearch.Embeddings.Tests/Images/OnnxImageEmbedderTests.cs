@@ -88,7 +88,7 @@ public sealed class OnnxImageEmbedderTests : IDisposable
     public async Task CancellationStopsTheBatch()
     {
         using var embedder = new OnnxImageEmbedder(ImageModels.MobileNetV2(SharedData.MobileNetV2Path), new OnnxImageEmbedderOptions { BatchSize = 2 });
-        var paths = PascalDataset.Load().Paths.Take(40).Select(ImageInput.FromFile).ToArray();
+        var paths = SharedData.Pascal.Paths.Take(40).Select(ImageInput.FromFile).ToArray();
         using var cts = new CancellationTokenSource();
         var progress = new SyncProgress<EmbeddingProgress>(p =>
         {

@@ -16,7 +16,7 @@ public sealed class PascalEmbeddingsFixture
         _mobilenet = new Lazy<float[]>(() => EmbedAll(ImageModels.MobileNetV2(SharedData.MobileNetV2Path)), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    public PascalDataset Data => field ??= PascalDataset.Load();
+    public PascalDataset Data => SharedData.Pascal;
 
     /// <summary>[1000 x 512] ResNet-18 features, rows in <see cref="PascalDataset.Paths"/> order.</summary>
     public float[] ResNet18 => _resnet.Value;

@@ -7,7 +7,7 @@ public sealed class ResNet18InputSizeTests
 {
     private static string[] Photos(int count)
     {
-        var data = PascalDataset.Load();
+        var data = SharedData.Pascal;
         var picked = new string[count];
         for (int i = 0; i < count; i++)
         {

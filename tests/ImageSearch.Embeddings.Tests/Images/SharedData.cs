@@ -4,45 +4,31 @@ namespace ImageSearch.Embeddings.Tests.Images;
 /// <summary>Locates the shared models and photos; tests needing them are skipped (with this reason) when absent.</summary>
 internal static class SharedData
 {
-    public static readonly string? Folder = Find();
+    public static string? Folder => TestRepository.Data?.SharedFolder;
 
+    /// <summary>The shared copy of MobileNetV2 (the library has its own built in; tests compare the two).</summary>
     public static string MobileNetV2Path => Path.Combine(Folder!, "models", ImageModels.MobileNetV2FileName);
 
     public static string LabelsPath => Path.Combine(Folder!, "models", "imagenet-labels.txt");
 
+    /// <summary>The Pascal Sentences <c>dataset</c> folder.</summary>
+    public static string PascalFolder => TestRepository.Data?.PascalDatasetFolder ?? throw new DirectoryNotFoundException(MissingReason);
+
+    /// <summary>The Pascal Sentences listing.</summary>
+    public static PascalDataset Pascal => field ??= PascalDataset.Load(PascalFolder);
+
     public static string? MissingReason { get; } = ComputeMissing();
-
-    private static string? Find()
-    {
-        if (ImageModels.TryFindSharedFolder(out string? folder, out _))
-        {
-            return folder;
-        }
-
-        // The build output may live outside the checkout (IMAGESEARCH_ARTIFACTS): walk up from the project's source folder.
-        string? projectDir = typeof(SharedData).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
-            .Cast<System.Reflection.AssemblyMetadataAttribute>()
-            .FirstOrDefault(a => a.Key == "ImageSearchTestProjectDirectory")?.Value;
-        for (var dir = projectDir is null ? null : new DirectoryInfo(projectDir); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared");
-            if (Directory.Exists(Path.Combine(candidate, "models")))
-            {
-                // ImageModels.MobileNetV2Shared and PascalDataset.Load read the same variable.
-                Environment.SetEnvironmentVariable(ImageModels.SharedFolderVariable, candidate);
-                return candidate;
-            }
-        }
-
-        return null;
-    }
 
     private static string? ComputeMissing()
     {
+        if (TestRepository.Data is null)
+        {
+            return "the repository checkout was not found (ImageSearch.RepositoryRoot metadata)";
+        }
+
         if (Folder is null)
         {
-            ImageModels.TryFindSharedFolder(out _, out string searched);
-            return $"shared data folder not found (set IMAGESEARCH_SHARED); looked in {searched}";
+            return $"shared data folder not found (set {RepositoryData.SharedVariable}); looked beside {TestRepository.Data.Root}";
         }
 
         if (!File.Exists(MobileNetV2Path))
@@ -50,7 +36,7 @@ internal static class SharedData
             return $"{MobileNetV2Path} is missing";
         }
 
-        if (!PascalDataset.TryFind(out _))
+        if (TestRepository.Data.PascalDatasetFolder is null)
         {
             return "shared/datasets/pascal-sentences/dataset is missing";
         }

@@ -12,7 +12,7 @@ public sealed class RealDataFactAttribute : FactAttribute
         {
             Skip = "Needs the shared data: " + reason;
         }
-        else if (GloveLocation.Directory is null || !GloveCache.IsAvailable(GloveLocation.Directory))
+        else if (GloveLocation.Directory is null)
         {
             Skip = GloveLocation.SkipReason;
         }
@@ -25,18 +25,12 @@ public sealed class RealDataFactAttribute : FactAttribute
 /// </summary>
 public class ReadmeEmbeddingsExamples
 {
-    public ReadmeEmbeddingsExamples()
-    {
-        // The examples use the default GloVe lookup; point it at the cache the tests found (build output may live outside the checkout).
-        if (GloveLocation.Directory is { } glove && Environment.GetEnvironmentVariable("IMAGESEARCH_CACHE") is null)
-        {
-            Environment.SetEnvironmentVariable("IMAGESEARCH_CACHE", Path.GetDirectoryName(glove));
-        }
-    }
+    // The examples' GloVe folder: the checkout's fetched copy, so Glove.OpenOrDownloadAsync never downloads here.
+    private static string GloveFolder => GloveLocation.Directory!;
 
     private static List<string> Photos(params string[] classes)
     {
-        PascalDataset pascal = PascalDataset.Load();
+        PascalDataset pascal = SharedData.Pascal;
         var photos = new List<string>();
         foreach (string c in classes)
         {
@@ -52,7 +46,7 @@ public class ReadmeEmbeddingsExamples
         IReadOnlyList<string> photos = Photos("cat", "dog", "bottle");
 
         // README:images
-        using var embedder = new OnnxImageEmbedder(ImageModels.MobileNetV2Shared());   // or ImageModels.ResNet18()
+        using var embedder = new OnnxImageEmbedder(ImageModels.MobileNetV2());   // built in; or ImageModels.ResNet18()
         var index = new ExactIndex(embedder.Dimension, DistanceMetric.Cosine);
         IReadOnlyList<EmbeddingResult> embedded = await embedder.EmbedBatchAsync(photos.Select(ImageInput.FromFile).ToArray());
         foreach (EmbeddingResult r in embedded)
@@ -79,8 +73,9 @@ public class ReadmeEmbeddingsExamples
     [RealDataFact]
     public async Task Words()
     {
+        string gloveFolder = GloveFolder;
         // README:words
-        WordVectors glove = await WordVectors.OpenDefaultAsync();          // .cache/glove, fetched by scripts/fetch-glove.sh
+        WordVectors glove = await Glove.OpenOrDownloadAsync(gloveFolder);  // the first call downloads GloVe (118 MB) there
         WordNeighbour[] near = glove.NearestWords("king", k: 5);            // prince, queen, monarch, ... with cosine distances
         WordNeighbour[] analogy = glove.NearestWords(
             await new QueryBuilder(glove.Dimension)
@@ -109,9 +104,11 @@ public class ReadmeEmbeddingsExamples
             }
 
             string photo = Directory.GetFiles(Path.Combine(photosFolder, "cat"))[0];
+            string gloveFolder = GloveFolder;
 
             // README:engine
-            await using var engine = await ImageSearchEngine.OpenOrCreateAsync(indexFolder, ImageModelSpec.ResNet18);
+            var options = new ImageSearchEngineOptions { GloveDirectory = gloveFolder };   // filled by Glove.DownloadAsync
+            await using var engine = await ImageSearchEngine.OpenOrCreateAsync(indexFolder, ImageModelSpec.ResNet18, options);
             SyncReport sync = await engine.SyncFolderAsync(photosFolder);   // re-running only embeds new or changed files
             await engine.TrainDeviseAsync();                                 // photos -> GloVe space, from the folder labels
 

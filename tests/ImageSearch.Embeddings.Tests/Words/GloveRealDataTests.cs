@@ -1,35 +1,13 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 
 namespace ImageSearch.Embeddings.Tests.Words;
 
-/// <summary>Where the fetched GloVe is: the library's own search, else the checkout this test file was compiled from
-/// (builds with IMAGESEARCH_ARTIFACTS run from /tmp, where walking up from the working directory finds nothing).</summary>
+/// <summary>Where the fetched GloVe is: the test checkout's cache (scripts/fetch-glove.sh fills it); null when absent.</summary>
 internal static class GloveLocation
 {
-    public static readonly string? Directory = Find();
+    public static readonly string? Directory = TestRepository.Data is { HasGlove: true } repo ? repo.GloveFolder : null;
 
-    public static string SkipReason => $"GloVe not fetched (looked in {Directory ?? "IMAGESEARCH_CACHE, and .cache/glove above the working directory and the source checkout"}): run scripts/fetch-glove.sh";
-
-    private static string? Find([CallerFilePath] string sourceFile = "")
-    {
-        string? found = GloveCache.FindDirectory();
-        if (found is not null && GloveCache.IsAvailable(found))
-        {
-            return found;
-        }
-
-        for (var dir = new DirectoryInfo(Path.GetDirectoryName(sourceFile) ?? "."); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, ".cache", "glove");
-            if (GloveCache.IsAvailable(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return found;
-    }
+    public static string SkipReason => $"GloVe not fetched (looked in {TestRepository.Data?.GloveFolder ?? "the checkout's .cache/glove"}): run scripts/fetch-glove.sh";
 }
 
 /// <summary>A test that needs the real GloVe fetched by scripts/fetch-glove.sh; skipped, with the reason, when it is absent.</summary>
@@ -37,7 +15,7 @@ public sealed class GloveFactAttribute : FactAttribute
 {
     public GloveFactAttribute()
     {
-        if (GloveLocation.Directory is null || !GloveCache.IsAvailable(GloveLocation.Directory))
+        if (GloveLocation.Directory is null)
         {
             Skip = GloveLocation.SkipReason;
         }
@@ -47,7 +25,7 @@ public sealed class GloveFactAttribute : FactAttribute
 /// <summary>Loads the real GloVe once for all tests in the class (binary cache after the first run).</summary>
 public sealed class GloveFixture
 {
-    private readonly Lazy<Task<WordVectors>> _vectors = new(() => GloveCache.OpenAsync(GloveLocation.Directory));
+    private readonly Lazy<Task<WordVectors>> _vectors = new(() => Glove.OpenAsync(GloveLocation.Directory!));
 
     public WordVectors Vectors => _vectors.Value.GetAwaiter().GetResult();
 }
@@ -74,8 +52,8 @@ public class GloveRealDataTests(GloveFixture glove) : IClassFixture<GloveFixture
     public void The_binary_cache_matches_the_package()
     {
         string dir = GloveLocation.Directory!;
-        string binary = Path.Combine(dir, GloveCache.BinaryFileName);
-        Assert.True(File.Exists(binary), "OpenDefaultAsync should have written the binary cache");
+        string binary = Path.Combine(dir, Glove.BinaryFileName);
+        Assert.True(File.Exists(binary), "Glove.OpenAsync should have written the binary cache");
         var fromCache = WordVectors.LoadBinaryAsync(binary).GetAwaiter().GetResult();
         WordTestData.AssertEqual(V, fromCache);
     }
@@ -145,7 +123,7 @@ public sealed class GloveTheoryAttribute : TheoryAttribute
 {
     public GloveTheoryAttribute()
     {
-        if (GloveLocation.Directory is null || !GloveCache.IsAvailable(GloveLocation.Directory))
+        if (GloveLocation.Directory is null)
         {
             Skip = GloveLocation.SkipReason;
         }

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Numerics.Tensors;
 using System.Text;
 
-namespace ImageSearch;
+namespace ImageSearch.Evaluation;
 
 /// <summary>Settings of <see cref="DeviseEvaluation"/>. Immutable; may be shared.</summary>
 public sealed record DeviseEvaluationOptions
@@ -41,8 +41,8 @@ public sealed record DeviseEvaluationOptions
         "pasture", "farm", "food", "park", "sidewalk", "highway", "sea", "flying", "parked", "sitting", "standing",
     ];
 
-    /// <summary>Label-to-word mapping.</summary>
-    public LabelWordMap Labels { get; init; } = LabelWordMap.PascalDefaults;
+    /// <summary>Label-to-word mapping; the library's general default (it maps all 20 Pascal labels: <c>diningtable</c> -> <c>dining table</c>, ...).</summary>
+    public LabelWordMap Labels { get; init; } = LabelWordMap.Default;
 
     /// <summary>The head's training settings. <see cref="DeviseTrainingOptions.ValidationFraction"/> is ignored: the
     /// stratified validation split above is passed explicitly.</summary>
@@ -180,60 +180,57 @@ public static class DeviseEvaluation
     public const int DefaultInputSize = ImageModels.ResNet18NativeInputSize;
 
     /// <summary>
-    /// Runs the evaluation on the shared Pascal Sentences photos with ResNet-18 features (from the on-disk feature
-    /// cache, extracted on first use) and the fetched GloVe.
+    /// Loads what the evaluation needs from this repository's data (<see cref="RepositoryData"/>): the Pascal photos,
+    /// the fetched GloVe and the feature caches.
     /// </summary>
-    /// <param name="options">Settings; <see langword="null"/> for the defaults.</param>
+    /// <param name="repository">The checkout.</param>
     /// <param name="log">Progress messages; may be <see langword="null"/>.</param>
-    /// <param name="cancellationToken">Cancels the run.</param>
-    /// <returns>The report.</returns>
-    /// <exception cref="FileNotFoundException">GloVe, the ResNet-18 model or the photos are missing.</exception>
-    public static async Task<DeviseEvaluationReport> RunPascalAsync(DeviseEvaluationOptions? options = null, TextWriter? log = null, CancellationToken cancellationToken = default)
+    /// <param name="extraViews">See <see cref="LoadPascalAsync(string, string, string, TextWriter?, IReadOnlyList{ImageModelDescriptor}?, ImageModelDescriptor?, CancellationToken)"/>.</param>
+    /// <param name="backbone">See <see cref="LoadPascalAsync(string, string, string, TextWriter?, IReadOnlyList{ImageModelDescriptor}?, ImageModelDescriptor?, CancellationToken)"/>.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <returns>The data.</returns>
+    /// <exception cref="DirectoryNotFoundException">The shared Pascal photos are absent.</exception>
+    public static Task<DeviseEvaluationData> LoadPascalAsync(RepositoryData repository, TextWriter? log = null,
+        IReadOnlyList<ImageModelDescriptor>? extraViews = null, ImageModelDescriptor? backbone = null, CancellationToken cancellationToken = default)
     {
-        options ??= new DeviseEvaluationOptions();
-        DeviseEvaluationData data = await LoadPascalAsync(log, cancellationToken).ConfigureAwait(false);
-        return Evaluate(data, options, log);
+        ArgumentNullException.ThrowIfNull(repository);
+        string dataset = repository.PascalDatasetFolder
+            ?? throw new DirectoryNotFoundException($"The Pascal Sentences photos were not found (shared folder: {repository.SharedFolder ?? "none"}; set {RepositoryData.SharedVariable}).");
+        return LoadPascalAsync(dataset, repository.GloveFolder, repository.FeatureCacheFolder, log, extraViews, backbone, cancellationToken);
     }
 
     /// <summary>
-    /// Loads what the evaluation needs: the Pascal photos' ResNet-18 features (through <see cref="ImageFeatureCache"/>,
+    /// Loads what the evaluation needs: the Pascal photos' backbone features (through <see cref="ImageFeatureCache"/>,
     /// so they are extracted once), labels, caption words and GloVe.
     /// </summary>
+    /// <param name="datasetFolder">The Pascal Sentences <c>dataset</c> folder (captions are read from the <c>sentence</c> folder beside it).</param>
+    /// <param name="gloveDirectory">The GloVe folder (<see cref="Glove.OpenAsync"/>).</param>
+    /// <param name="featureCacheFolder">Where each view's feature cache lives (<see cref="ImageFeatureCache.FileName"/>).</param>
     /// <param name="log">Progress messages; may be <see langword="null"/>.</param>
-    /// <param name="cancellationToken">Cancels the load.</param>
-    /// <returns>The data, reusable across many <see cref="Evaluate(DeviseEvaluationData, DeviseEvaluationOptions, TextWriter?)"/> calls.</returns>
-    /// <exception cref="FileNotFoundException">GloVe, the ResNet-18 model or the photos are missing.</exception>
-    public static async Task<DeviseEvaluationData> LoadPascalAsync(TextWriter? log = null, CancellationToken cancellationToken = default)
-        => await LoadPascalAsync(null, null, log, cancellationToken).ConfigureAwait(false);
-
-    /// <summary>As <see cref="LoadPascalAsync(TextWriter?, CancellationToken)"/>, with explicit cache locations.</summary>
-    /// <param name="gloveDirectory">The GloVe folder; <see langword="null"/> for <see cref="GloveCache.FindDirectory"/>.</param>
-    /// <param name="featureCacheFile">The feature cache file; <see langword="null"/> for <see cref="ImageFeatureCache.DefaultPath"/>.</param>
-    /// <param name="log">Progress messages; may be <see langword="null"/>.</param>
-    /// <param name="cancellationToken">Cancels the load.</param>
     /// <param name="extraViews">
-    /// Descriptors of other views of the photos (see <see cref="DeviseViews"/>), loaded into <see cref="DeviseEvaluationData.Views"/>;
-    /// each view's features are cached in its own file (<c>&lt;name&gt;.bin</c> beside the main cache file).
+    /// Descriptors of other views of the photos (see <see cref="DeviseViews"/>), loaded into <see cref="DeviseEvaluationData.Views"/>.
     /// <see langword="null"/> for <see cref="DeviseViews.Default"/>; empty for none.
     /// </param>
     /// <param name="backbone">
     /// The backbone's main view; <see langword="null"/> for ResNet-18 at <see cref="DefaultInputSize"/>. The default
     /// extra views are derived from it.
     /// </param>
-    /// <returns>The data.</returns>
-    public static async Task<DeviseEvaluationData> LoadPascalAsync(string? gloveDirectory, string? featureCacheFile, TextWriter? log = null,
-        CancellationToken cancellationToken = default, IReadOnlyList<ImageModelDescriptor>? extraViews = null, ImageModelDescriptor? backbone = null)
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <returns>The data, reusable across many <see cref="Evaluate(DeviseEvaluationData, DeviseEvaluationOptions, TextWriter?)"/> calls.</returns>
+    /// <exception cref="FileNotFoundException">GloVe or the ResNet-18 model is missing.</exception>
+    public static async Task<DeviseEvaluationData> LoadPascalAsync(string datasetFolder, string gloveDirectory, string featureCacheFolder, TextWriter? log = null,
+        IReadOnlyList<ImageModelDescriptor>? extraViews = null, ImageModelDescriptor? backbone = null, CancellationToken cancellationToken = default)
     {
         var sw = Stopwatch.StartNew();
-        var data = PascalDataset.Load();
-        WordVectors words = await GloveCache.OpenAsync(gloveDirectory, cancellationToken).ConfigureAwait(false);
+        ArgumentException.ThrowIfNullOrWhiteSpace(featureCacheFolder);
+        var data = PascalDataset.Load(datasetFolder);
+        WordVectors words = await Glove.OpenAsync(gloveDirectory, cancellationToken).ConfigureAwait(false);
         log?.WriteLine($"GloVe {words.Count:N0} x {words.Dimension} loaded ({sw.Elapsed.TotalSeconds:F1} s)");
         var main = backbone ?? ImageModels.ResNet18(inputSize: DefaultInputSize);
-        string mainFile = featureCacheFile ?? ImageFeatureCache.DefaultPath(main.Name);
         var caches = new List<ImageFeatureCache>();
         foreach (var descriptor in (ImageModelDescriptor[])[main, .. extraViews ?? DeviseViews.Default(main)])
         {
-            string file = caches.Count == 0 ? mainFile : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(mainFile))!, Path.GetFileName(ImageFeatureCache.DefaultPath(descriptor.Name)));
+            string file = Path.Combine(featureCacheFolder, ImageFeatureCache.FileName(descriptor.Name));
             using var embedder = new OnnxImageEmbedder(descriptor);
             caches.Add(await ImageFeatureCache.GetOrCreateAsync(embedder, data.Paths, file, cancellationToken: cancellationToken).ConfigureAwait(false));
             log?.WriteLine($"{descriptor.Name} features of {caches[^1].Count} photos ready ({sw.Elapsed.TotalSeconds:F1} s)");
@@ -262,7 +259,7 @@ public static class DeviseEvaluation
     }
 
     /// <summary>Runs the evaluation on loaded data.</summary>
-    /// <param name="data">From <see cref="LoadPascalAsync(TextWriter?, CancellationToken)"/> or built by hand.</param>
+    /// <param name="data">From <see cref="LoadPascalAsync(RepositoryData, TextWriter?, IReadOnlyList{ImageModelDescriptor}?, ImageModelDescriptor?, CancellationToken)"/> or built by hand.</param>
     /// <param name="options">Settings.</param>
     /// <param name="log">Progress messages; may be <see langword="null"/>.</param>
     /// <returns>The report.</returns>
@@ -497,7 +494,7 @@ public static class DeviseEvaluation
             if (mapped[data.Labels[i]].Words.Contains(classTagger.Tag(head.Embed(F(i)), 1).Tags[0].Word)) nearestClass++;
         yield return $"validation photos whose nearest class word is their own: {nearestClass} of {val.Length}";
         // Reference points without DeViSE: nearest class centroid and 10-NN vote on L2-normalised ResNet features.
-        float[] Unit(int i) { var f = F(i); DeviseHead.Normalize(f); return f; }
+        float[] Unit(int i) { var f = F(i); float norm = TensorPrimitives.Norm(f); if (norm > 0) TensorPrimitives.Divide(f, norm, f); return f; }
         int classes = data.ClassNames.Count;
         var centroids = new float[classes * d];
         foreach (int i in train) System.Numerics.Tensors.TensorPrimitives.Add(centroids.AsSpan(data.Labels[i] * d, d), Unit(i), centroids.AsSpan(data.Labels[i] * d, d));
@@ -603,7 +600,7 @@ public static class DeviseEvaluation
     /// <summary>Per class: shuffle (seeded), hold out a fraction, then carve the validation split from the rest.</summary>
     internal static (int[] Train, int[] Validation, int[] HeldOut) StratifiedSplit(int[] labels, int classes, DeviseEvaluationOptions o)
     {
-        var rng = new DeviseRandom(o.SplitSeed);
+        var rng = new SplitRandom(o.SplitSeed);
         List<int> train = [], val = [], held = [];
         for (int c = 0; c < classes; c++)
         {

@@ -1,7 +1,7 @@
-namespace ImageSearch;
+namespace ImageSearch.Evaluation;
 
 /// <summary>
-/// The UIUC Pascal Sentences photos as found in the shared folder (<c>datasets/pascal-sentences/dataset/&lt;class&gt;/&lt;id&gt;.jpg</c>):
+/// The UIUC Pascal Sentences photos (<c>datasets/pascal-sentences/dataset/&lt;class&gt;/&lt;id&gt;.jpg</c>):
 /// paths, class labels and class names, in a fixed order (classes and files sorted ordinally). Immutable, thread-safe.
 /// </summary>
 public sealed class PascalDataset
@@ -35,14 +35,14 @@ public sealed class PascalDataset
     public string CaptionPath(int index)
         => Path.Combine(Path.GetDirectoryName(Root)!, "sentence", ClassNames[Labels[index]], Path.GetFileNameWithoutExtension(Paths[index]) + ".txt");
 
-    /// <summary>Loads the listing from a <c>dataset</c> folder, or from the shared folder when <paramref name="datasetFolder"/> is null.</summary>
-    /// <param name="datasetFolder">The folder holding one sub-folder of .jpg files per class; <see langword="null"/> uses
-    /// <c>&lt;shared&gt;/datasets/pascal-sentences/dataset</c> (see <see cref="ImageModels.FindSharedFolder"/>).</param>
+    /// <summary>Loads the listing from a <c>dataset</c> folder (<see cref="RepositoryData.PascalDatasetFolder"/> in this repository).</summary>
+    /// <param name="datasetFolder">The folder holding one sub-folder of .jpg files per class.</param>
     /// <returns>The listing.</returns>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
-    public static PascalDataset Load(string? datasetFolder = null)
+    public static PascalDataset Load(string datasetFolder)
     {
-        string root = datasetFolder ?? Path.Combine(ImageModels.FindSharedFolder(), "datasets", "pascal-sentences", "dataset");
+        ArgumentException.ThrowIfNullOrWhiteSpace(datasetFolder);
+        string root = datasetFolder;
         if (!Directory.Exists(root))
         {
             throw new DirectoryNotFoundException($"Pascal Sentences folder '{root}' does not exist.");
@@ -72,26 +72,5 @@ public sealed class PascalDataset
         }
 
         return new PascalDataset(Path.GetFullPath(root), [.. names], [.. paths], [.. labels]);
-    }
-
-    /// <summary>Whether the shared Pascal photos are present (for tests and samples that skip without them).</summary>
-    /// <param name="datasetFolder">The dataset folder found, or null.</param>
-    /// <returns>Whether it exists.</returns>
-    public static bool TryFind([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? datasetFolder)
-    {
-        datasetFolder = null;
-        if (!ImageModels.TryFindSharedFolder(out string? shared, out _))
-        {
-            return false;
-        }
-
-        string candidate = Path.Combine(shared, "datasets", "pascal-sentences", "dataset");
-        if (!Directory.Exists(candidate))
-        {
-            return false;
-        }
-
-        datasetFolder = candidate;
-        return true;
     }
 }

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace ImageSearch;
+namespace ImageSearch.Evaluation;
 
 /// <summary>
 /// Image embeddings kept on disk so a data set is embedded once: path -> vector for one model, in a versioned,
@@ -11,9 +11,8 @@ namespace ImageSearch;
 /// image file's length and last-write time; a changed or new image is re-embedded, the rest are reused.
 /// </summary>
 /// <remarks>
-/// Typical use: <c>var cache = await ImageFeatureCache.GetOrCreateAsync(embedder, PascalDataset.Load().Paths);</c>,
-/// stored by default under <c>.cache/features/&lt;model&gt;.bin</c> of the repository (see <see cref="DefaultPath"/>).
-/// Instances are immutable and thread-safe.
+/// Typical use: <c>var cache = await ImageFeatureCache.GetOrCreateAsync(embedder, dataset.Paths, Path.Combine(folder, ImageFeatureCache.FileName(embedder.Descriptor.Name)));</c>
+/// (the repository keeps them in <see cref="RepositoryData.FeatureCacheFolder"/>). Instances are immutable and thread-safe.
 /// </remarks>
 public sealed class ImageFeatureCache
 {
@@ -95,32 +94,19 @@ public sealed class ImageFeatureCache
     /// <returns>The index or -1.</returns>
     public int IndexOf(string path) => _index.TryGetValue(Path.GetFullPath(path), out int i) ? i : -1;
 
-    /// <summary>
-    /// The default cache file for a model: <c>&lt;repo&gt;/.cache/features/&lt;model&gt;.bin</c>, where the repository is the first
-    /// folder holding <c>ImageSearch.sln</c> walking up from the current directory (else the current directory).
-    /// </summary>
-    /// <param name="modelName">The descriptor name (file-name-safe characters are kept, others become '_').</param>
-    /// <returns>The path.</returns>
-    public static string DefaultPath(string modelName)
+    /// <summary>The cache file name of a model: <c>&lt;model&gt;.bin</c>, with characters other than ASCII letters, digits, '-' and '.' replaced by '_'.</summary>
+    /// <param name="modelName">The descriptor name.</param>
+    /// <returns>A file name.</returns>
+    public static string FileName(string modelName)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelName);
-        string root = Directory.GetCurrentDirectory();
-        for (var dir = new DirectoryInfo(root); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ImageSearch.sln")))
-            {
-                root = dir.FullName;
-                break;
-            }
-        }
-
         var safe = new StringBuilder(modelName.Length);
         foreach (char c in modelName)
         {
             safe.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_');
         }
 
-        return Path.Combine(root, ".cache", "features", safe + ".bin");
+        return safe + ".bin";
     }
 
     /// <summary>
@@ -130,22 +116,22 @@ public sealed class ImageFeatureCache
     /// </summary>
     /// <param name="embedder">The embedder (its descriptor name and dimension must match the file's, else the file is rebuilt).</param>
     /// <param name="imagePaths">Image files; made absolute; duplicates are embedded once.</param>
-    /// <param name="cacheFile">The cache file; <see langword="null"/> for <see cref="DefaultPath"/>.</param>
+    /// <param name="cacheFile">The cache file (see <see cref="FileName"/>); created when absent.</param>
     /// <param name="progress">Told as images are embedded; may be <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels embedding; the file is then left as it was.</param>
     /// <returns>The vectors, in the order of <paramref name="imagePaths"/>.</returns>
     public static async Task<ImageFeatureCache> GetOrCreateAsync(
         OnnxImageEmbedder embedder,
         IReadOnlyList<string> imagePaths,
-        string? cacheFile = null,
+        string cacheFile,
         IProgress<EmbeddingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(embedder);
         ArgumentNullException.ThrowIfNull(imagePaths);
+        ArgumentException.ThrowIfNullOrWhiteSpace(cacheFile);
         string modelName = embedder.Descriptor.Name;
         int dim = embedder.Dimension;
-        cacheFile ??= DefaultPath(modelName);
 
         var old = File.Exists(cacheFile) ? TryLoad(cacheFile) : null;
         if (old is not null && (old.ModelName != modelName || old.Dimension != dim))
@@ -315,7 +301,10 @@ public sealed class ImageFeatureCache
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        IndexFile.SaveAtomic(path, file =>
+        string full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        string temp = full + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
         {
             using var ms = new MemoryStream();
             using (var writer = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
@@ -336,8 +325,18 @@ public sealed class ImageFeatureCache
             }
 
             byte[] hash = SHA256.HashData(ms.GetBuffer().AsSpan(0, (int)ms.Length));
-            file.Write(ms.GetBuffer(), 0, (int)ms.Length);
-            file.Write(hash);
-        });
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                file.Write(ms.GetBuffer(), 0, (int)ms.Length);
+                file.Write(hash);
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
     }
 }
