@@ -283,7 +283,7 @@ public static class DeviseOnnxExport
 
         if (used.Contains(options.OutputName))
         {
-            throw new ArgumentException($"The output name '{options.OutputName}' is already a tensor of '{d.ModelSource}'; choose another.", "options");
+            throw new ArgumentException($"The output name '{options.OutputName}' is already a tensor of '{d.ModelSource}'; choose another.", nameof(options));
         }
 
         used.Add(options.OutputName);

@@ -429,8 +429,9 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
 
             if (newKeys.Count > 0)
             {
-                _index.AddRange(newKeys.ToArray(), newVectors.ToArray());
-                devise?.Index.AddRange(newKeys.ToArray(), deviseVectors!);
+                // Committing: not cancellable, so the two indexes never disagree.
+                _index.AddRange(newKeys.ToArray(), newVectors.ToArray(), cancellationToken: CancellationToken.None);
+                devise?.Index.AddRange(newKeys.ToArray(), deviseVectors!, cancellationToken: CancellationToken.None);
             }
 
             dropKeys.AddRange(deleted);
@@ -888,7 +889,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
 
     private static async Task<string> HashFileAsync(string path, CancellationToken cancellationToken)
     {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
         return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
     }
 

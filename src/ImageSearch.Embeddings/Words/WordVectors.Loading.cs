@@ -36,7 +36,8 @@ public sealed partial class WordVectors
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         WordVectorFormat format;
-        await using (var probe = OpenRead(path, 1))
+        // These streams only read: disposing them does no I/O, so a plain using (CA2007: nothing awaited to configure).
+        using (var probe = OpenRead(path, 1))
         {
             format = (await DetectAsync(probe, cancellationToken).ConfigureAwait(false)).Format;
         }
@@ -51,8 +52,8 @@ public sealed partial class WordVectors
 
     private static async Task<WordVectors> LoadAsync(string path, WordVectorFormat format, CancellationToken cancellationToken)
     {
-        await using var file = OpenRead(path, FileBufferSize);
-        await using var data = await MaybeDecompressAsync(file, cancellationToken).ConfigureAwait(false);
+        using var file = OpenRead(path, FileBufferSize);
+        using var data = await MaybeDecompressAsync(file, cancellationToken).ConfigureAwait(false);
         return format == WordVectorFormat.WinkJson
             ? await WinkJsonFormat.ReadAsync(data, path, cancellationToken).ConfigureAwait(false)
             : await GloveTextFormat.ReadAsync(data, path, cancellationToken).ConfigureAwait(false);
@@ -67,7 +68,7 @@ public sealed partial class WordVectors
     {
         ArgumentNullException.ThrowIfNull(stream);
         var (format, replay) = await DetectAsync(stream, cancellationToken).ConfigureAwait(false);
-        await using (replay)
+        using (replay)
         {
             switch (format)
             {
@@ -76,7 +77,7 @@ public sealed partial class WordVectors
                 case WordVectorFormat.WinkPackage:
                     return await WinkJsonFormat.ReadPackageAsync(replay, "stream", cancellationToken).ConfigureAwait(false);
                 default:
-                    await using (var data = await MaybeDecompressAsync(replay, cancellationToken).ConfigureAwait(false))
+                    using (var data = await MaybeDecompressAsync(replay, cancellationToken).ConfigureAwait(false))
                     {
                         return format == WordVectorFormat.WinkJson
                             ? await WinkJsonFormat.ReadAsync(data, "stream", cancellationToken).ConfigureAwait(false)
@@ -93,7 +94,7 @@ public sealed partial class WordVectors
     public static async Task<WordVectorFormat> DetectFormatAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        await using var probe = OpenRead(path, 1);
+        using var probe = OpenRead(path, 1);
         return (await DetectAsync(probe, cancellationToken).ConfigureAwait(false)).Format;
     }
 
@@ -109,8 +110,8 @@ public sealed partial class WordVectors
     public static async Task<WordVectors> LoadTextAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        await using var file = OpenRead(path, FileBufferSize);
-        await using var data = await MaybeDecompressAsync(file, cancellationToken).ConfigureAwait(false);
+        using var file = OpenRead(path, FileBufferSize);
+        using var data = await MaybeDecompressAsync(file, cancellationToken).ConfigureAwait(false);
         return await GloveTextFormat.ReadAsync(data, path, cancellationToken).ConfigureAwait(false);
     }
 
@@ -122,7 +123,7 @@ public sealed partial class WordVectors
     public static async Task<WordVectors> LoadTextAsync(Stream stream, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        await using var data = await MaybeDecompressAsync(stream, cancellationToken).ConfigureAwait(false);
+        using var data = await MaybeDecompressAsync(stream, cancellationToken).ConfigureAwait(false);
         return await GloveTextFormat.ReadAsync(data, "stream", cancellationToken).ConfigureAwait(false);
     }
 
@@ -137,8 +138,8 @@ public sealed partial class WordVectors
     public static async Task<WordVectors> LoadWinkJsonAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        await using var file = OpenRead(path, 1);
-        await using var data = await MaybeDecompressAsync(file, cancellationToken).ConfigureAwait(false);
+        using var file = OpenRead(path, 1);
+        using var data = await MaybeDecompressAsync(file, cancellationToken).ConfigureAwait(false);
         return await WinkJsonFormat.ReadAsync(data, path, cancellationToken).ConfigureAwait(false);
     }
 
@@ -150,7 +151,7 @@ public sealed partial class WordVectors
     public static async Task<WordVectors> LoadWinkJsonAsync(Stream stream, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        await using var data = await MaybeDecompressAsync(stream, cancellationToken).ConfigureAwait(false);
+        using var data = await MaybeDecompressAsync(stream, cancellationToken).ConfigureAwait(false);
         return await WinkJsonFormat.ReadAsync(data, "stream", cancellationToken).ConfigureAwait(false);
     }
 
@@ -165,7 +166,7 @@ public sealed partial class WordVectors
     public static async Task<WordVectors> LoadWinkPackageAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        await using var file = OpenRead(path, FileBufferSize);
+        using var file = OpenRead(path, FileBufferSize);
         return await WinkJsonFormat.ReadPackageAsync(file, path, cancellationToken).ConfigureAwait(false);
     }
 
@@ -265,7 +266,7 @@ public sealed partial class WordVectors
         int innerLength = 0;
         try
         {
-            await using var gzip = new GZipStream(new ReplayStream(head, length, Stream.Null, ownsInner: false), CompressionMode.Decompress);
+            using var gzip = new GZipStream(new ReplayStream(head, length, Stream.Null, ownsInner: false), CompressionMode.Decompress);
             innerLength = await gzip.ReadAtLeastAsync(innerHead, innerHead.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidDataException)

@@ -98,7 +98,7 @@ public sealed class ExactIndex : IVectorIndex
     {
         int dim = Dimension;
         var counter = ProgressCounter.Create(progress, keys.Length);
-        float[] prepared = _store.PrepareRows(keys, vectors, vectorsName, cancellationToken, counter);
+        float[] prepared = _store.PrepareRows(keys, vectors, vectorsName, counter, cancellationToken);
         _lock.EnterWriteLock();
         try
         {

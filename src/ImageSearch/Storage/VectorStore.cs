@@ -134,7 +134,7 @@ internal sealed class VectorStore
     /// 4096 rows and tells <paramref name="counter"/> about each block done.
     /// </summary>
     public float[] PrepareRows(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, string vectorsName,
-        CancellationToken cancellationToken = default, ProgressCounter? counter = null)
+        ProgressCounter? counter = null, CancellationToken cancellationToken = default)
     {
         int dim = Dimension;
         if ((long)keys.Length * dim != vectors.Length)

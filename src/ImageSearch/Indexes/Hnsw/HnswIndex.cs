@@ -141,7 +141,7 @@ public sealed partial class HnswIndex : IVectorIndex
     private void AddCore(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, string vectorsName, IProgress<IndexProgress>? progress, CancellationToken cancellationToken)
     {
         // Validate and prepare everything before touching the index, so a bad row leaves it unchanged.
-        float[] prepared = _graph.Store.PrepareRows(keys, vectors, vectorsName, cancellationToken);
+        float[] prepared = _graph.Store.PrepareRows(keys, vectors, vectorsName, cancellationToken: cancellationToken);
         if (keys.IsEmpty)
         {
             return;
