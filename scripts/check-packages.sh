@@ -41,8 +41,6 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 export IMAGESEARCH_CACHE=$WORK/cache   # empty: the tool downloads what it needs
 mkdir -p "$IMAGESEARCH_CACHE"
-# Until MobileNetV2 ships inside ImageSearch.Embeddings, the library finds it through this; ignored once it does.
-export IMAGESEARCH_SHARED=$(cd "$PHOTOS/../../.." && pwd)
 
 step "install the tool from the feed"
 dotnet tool install --tool-path "$WORK/tools" --add-source "$FEED" ImageSearch.Cli --version "$VERSION"

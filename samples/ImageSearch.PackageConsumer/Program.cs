@@ -18,9 +18,9 @@ string[] photos = Directory.GetFiles(photosFolder, "*.jpg", SearchOption.AllDire
 Check(photos.Length >= 40, $"{photos.Length} photos in {photosFolder}");
 
 // By photo: MobileNetV2 embeddings in an exact cosine index; keys are indexes into photos.
-using var embedder = new OnnxImageEmbedder(ImageModels.MobileNetV2Shared());
+using var embedder = new OnnxImageEmbedder(ImageModels.MobileNetV2());   // bundled in the package
 var index = new ExactIndex(embedder.Dimension, DistanceMetric.Cosine);
-IReadOnlyList<EmbeddingResult> embedded = await embedder.EmbedBatchAsync(photos);
+IReadOnlyList<EmbeddingResult> embedded = await embedder.EmbedBatchAsync(photos.Select(ImageInput.FromFile).ToArray());
 foreach (EmbeddingResult r in embedded)
 {
     if (r.Succeeded) index.Add(r.Index, r.Vector);
@@ -30,7 +30,7 @@ foreach (EmbeddingResult r in embedded)
 Check(index.Count == photos.Length, $"indexed {index.Count} of {photos.Length} photos");
 
 string dogPhoto = photos.First(p => Label(p) == "dog");
-SearchResult[] alike = index.Search(await embedder.EmbedAsync(dogPhoto), k: 5);
+SearchResult[] alike = index.Search(await embedder.EmbedAsync(ImageInput.FromFile(dogPhoto)), k: 5);
 Print($"look-alikes of {Name(dogPhoto)}", alike.Select(r => (r.Distance, Name(photos[r.Key]))));
 Check(alike[0].Key == Array.IndexOf(photos, dogPhoto) && alike[0].Distance < 1e-4f, "the top look-alike of a photo is itself");
 
@@ -47,11 +47,11 @@ foreach (var (imageNetClass, folder) in new[] { ("airliner", "aeroplane"), ("spo
 }
 
 Print($"look-alikes of {Name(dogPhoto)}, leaning toward 'tabby cat'",
-    index.Search(await embedder.EmbedAsync(dogPhoto), k: 5, new SearchOptions { ElementWeights = imageNet.GetWeights("tabby cat") })
+    index.Search(await embedder.EmbedAsync(ImageInput.FromFile(dogPhoto)), k: 5, new SearchOptions { ElementWeights = imageNet.GetWeights("tabby cat") })
         .Select(r => (r.Distance, Name(photos[r.Key]))));
 
 // By words: GloVe, then the engine (folder sync, DeViSE trained on the folder labels, photos for a word).
-WordVectors glove = await GloveCache.OpenAsync(gloveFolder);
+WordVectors glove = await Glove.OpenOrDownloadAsync(gloveFolder);   // downloads GloVe there unless it is there already
 WordNeighbour[] near = glove.NearestWords("king", k: 5);
 Print("words nearest 'king'", near.Select(n => (n.CosineDistance, n.Word)));
 Check(near.Any(n => n.Word == "queen"), "'queen' is among the 5 words nearest 'king'");
@@ -67,7 +67,7 @@ var dogs = await engine.SearchWordsAsync(["dog"], k: 5);
 Print("photos for the word 'dog'", dogs.Select(h => (h.Distance, Name(h.Payload.Path))));
 Check(dogs.Count(h => h.Payload.Label == "dog") >= 3, "at least 3 of the top 5 photos for 'dog' are dogs");
 
-var tags = await engine.TagsAsync(dogPhoto, k: 5);
+var tags = await engine.TagsAsync(ImageInput.FromFile(dogPhoto), k: 5);
 Print($"words for {Name(dogPhoto)}", tags.Select(h => (h.Distance, h.Payload)));
 Check(tags.Count == 5, "5 words for a photo");
 

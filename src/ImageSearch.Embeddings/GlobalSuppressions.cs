@@ -1,9 +1,0 @@
-using System.Diagnostics.CodeAnalysis;
-
-// Analyzer findings kept on purpose, each with its reason (rules and their settings: .editorconfig).
-[assembly: SuppressMessage("Design", "CA1068:CancellationToken parameters must come last", Scope = "member", Target = "~M:ImageSearch.OnnxImageEmbedder.EmbedEncodedBatchAsync(System.Collections.Generic.IReadOnlyList{System.ReadOnlyMemory{System.Byte}},System.IProgress{ImageSearch.EmbeddingProgress},System.Threading.CancellationToken,System.Collections.Generic.IReadOnlyList{System.String})~System.Threading.Tasks.Task{System.Collections.Generic.IReadOnlyList{ImageSearch.EmbeddingResult}}",
-    Justification = "Public signature kept until typed image inputs replace it (issue 10, item 2).")]
-[assembly: SuppressMessage("Design", "CA1068:CancellationToken parameters must come last", Scope = "member", Target = "~M:ImageSearch.DeviseEvaluation.LoadPascalAsync(System.String,System.String,System.IO.TextWriter,System.Threading.CancellationToken,System.Collections.Generic.IReadOnlyList{ImageSearch.ImageModelDescriptor},ImageSearch.ImageModelDescriptor)~System.Threading.Tasks.Task{ImageSearch.DeviseEvaluationData}",
-    Justification = "Evaluation harness, leaving the package for the evaluation sample (issue 10, item 1).")]
-[assembly: SuppressMessage("Performance", "CA1849:Call async methods when in an async method", Scope = "member", Target = "~M:ImageSearch.DeviseEvaluation.LoadPascalAsync(System.String,System.String,System.IO.TextWriter,System.Threading.CancellationToken,System.Collections.Generic.IReadOnlyList{ImageSearch.ImageModelDescriptor},ImageSearch.ImageModelDescriptor)~System.Threading.Tasks.Task{ImageSearch.DeviseEvaluationData}",
-    Justification = "Progress lines to a console log in the evaluation harness, leaving the package (issue 10, item 1).")]
