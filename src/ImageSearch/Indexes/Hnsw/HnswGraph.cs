@@ -14,7 +14,8 @@ namespace ImageSearch;
 /// the few nodes above layer 0, one <c>int[level * (1 + M)]</c> with their upper layers. Pages never move once
 /// allocated; growing replaces only the page table, so readers holding an old table still see valid data.</para>
 /// <para>Concurrency. Writers (inserts) lock one node at a time (spin locks striped over slots) while they change its
-/// list, so they never deadlock; the entry point is changed under <c>_entryLock</c>. Readers take no lock: a list
+/// list, so they never deadlock; the entry point is changed under <c>_entryLock</c>. A new node's own lists are all
+/// written before any list points at it, so no thread ever routes through a node whose lists are still empty. Readers take no lock: a list
 /// read while a writer rewrites it may mix old and new neighbours, all of which are inserted nodes with written rows
 /// (a node's row, key and level are written, then a full fence, before any list points to it). Every slot read from
 /// a list is checked against the capacity the reader started with, so a reader never indexes outside its
@@ -44,6 +45,12 @@ internal sealed class HnswGraph
 
     /// <summary>Removed nodes still in the graph (written by the index under its writer lock).</summary>
     public int Tombstones;
+
+    /// <summary>
+    /// Test hook: called by an inserting thread right after the node became reachable on a layer (other threads can now
+    /// route through it there), with the slot and the layer. Lets tests pause an insertion at that point.
+    /// </summary>
+    internal Action<int, int>? LayerLinked;
 
     public HnswGraph(VectorStore store, int m, int efConstruction, double levelMultiplier, ulong rngState)
     {
@@ -325,7 +332,14 @@ internal sealed class HnswGraph
                 GreedyClosest(q, layer, ref cur, ref curDist);
             }
 
-            for (int layer = Math.Min(level, top); layer >= 0; layer--)
+            // Two phases. First the node's own lists on every layer, while no other thread can reach it; only then the
+            // links to it. Linking layer by layer instead let another insertion reach the node on an upper layer and
+            // descend into its still empty layer-0 list: that insertion linked only to this node, and lost even its link
+            // back when this node wrote its own list, so it became unreachable (see docs/hnsw.md, "Bulk add").
+            // A serial build makes the same graph either way: a layer's search reads only that layer's lists.
+            int lowest = Math.Min(level, top);
+            context.EnsureLinks((lowest + 1) * M);
+            for (int layer = lowest; layer >= 0; layer--)
             {
                 SearchLayer(q, cur, curDist, EfConstruction, layer, filter: null, context, distanceBudget: int.MaxValue, forConstruction: true);
                 int n = context.DrainResultsAscending();
@@ -339,7 +353,16 @@ internal sealed class HnswGraph
                 cur = context.Sorted[0].Slot;
                 curDist = context.Sorted[0].Distance;
                 int selected = SelectNeighbours(context.Sorted.AsSpan(0, n), M, context.Selected, context);
-                Connect(slot, layer, context.Selected.AsSpan(0, selected), context);
+                Span<int> links = context.Links.AsSpan(layer * M, selected);
+                context.Selected.AsSpan(0, selected).CopyTo(links);
+                context.LinkCounts[layer] = selected;
+                SetLinks(slot, layer, links);
+            }
+
+            for (int layer = lowest; layer >= 0; layer--)
+            {
+                AddBackLinks(slot, layer, context.Links.AsSpan(layer * M, context.LinkCounts[layer]), context);
+                LayerLinked?.Invoke(slot, layer);
             }
 
             if (holdsEntry && level > (int)(Volatile.Read(ref _entry) >> 32))
@@ -395,32 +418,26 @@ internal sealed class HnswGraph
         return count;
     }
 
-    /// <summary>Sets the node's list on a layer and adds the node to each neighbour's list, shrinking full ones.</summary>
-    private void Connect(int slot, int layer, ReadOnlySpan<int> neighbours, SearchContext context)
+    /// <summary>Writes the list of a node that no other thread can reach yet (no lock needed); the count goes last.</summary>
+    private void SetLinks(int slot, int layer, ReadOnlySpan<int> neighbours)
+    {
+        int[] own = ListOf(_linkPages, slot, layer, out int offset)!;
+        neighbours.CopyTo(own.AsSpan(offset + 1, neighbours.Length));
+        Volatile.Write(ref own[offset], neighbours.Length);
+    }
+
+    /// <summary>
+    /// Adds the node to each neighbour's list on a layer, shrinking full ones; from the first one on, other threads can
+    /// reach the node, so its own lists must all be written (see <see cref="Insert"/>).
+    /// </summary>
+    private void AddBackLinks(int slot, int layer, ReadOnlySpan<int> neighbours, SearchContext context)
     {
         LinkPage[] pages = _linkPages;
         int max = layer == 0 ? MaxM0 : M;
-        Lock(slot);
-        try
-        {
-            int[] own = ListOf(pages, slot, layer, out int offset)!;
-            for (int i = 0; i < neighbours.Length; i++)
-            {
-                own[offset + 1 + i] = neighbours[i];
-            }
 
-            Volatile.Write(ref own[offset], neighbours.Length);
-        }
-        finally
-        {
-            Unlock(slot);
-        }
-
-        // The neighbour lists are changed one at a time under their own lock; the selection buffers of the context are
-        // free again here (the caller has copied what it needs), so they serve the shrinking.
-        Span<int> targets = neighbours.Length <= 64 ? stackalloc int[neighbours.Length] : new int[neighbours.Length];
-        neighbours.CopyTo(targets);
-        foreach (int n in targets)
+        // Each neighbour list is changed under its own lock, one at a time; the context's selection buffers serve the
+        // shrinking (the neighbours live in its separate link buffer).
+        foreach (int n in neighbours)
         {
             if (n == slot)
             {

@@ -113,6 +113,9 @@ public sealed partial class HnswIndex : IVectorIndex
 
     private int Threads => Volatile.Read(ref _maxThreads) is > 0 and int p ? p : Environment.ProcessorCount;
 
+    /// <summary>The current graph (tests check its invariants).</summary>
+    internal HnswGraph Graph => _graph;
+
     /// <summary>
     /// Approximate bytes held by the index: vectors, keys and flags, links, and the key map. Divide by
     /// <see cref="Count"/> for bytes per vector.

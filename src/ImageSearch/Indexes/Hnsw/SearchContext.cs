@@ -40,6 +40,12 @@ internal sealed class SearchContext
     /// <summary>Selected neighbours (slots).</summary>
     public int[] Selected = new int[256];
 
+    /// <summary>An insertion's chosen neighbours, M per layer (layer l from l * M), kept until its back-links are made.</summary>
+    public int[] Links = [];
+
+    /// <summary>How many neighbours of <see cref="Links"/> each layer has.</summary>
+    public int[] LinkCounts = new int[HnswGraph.MaxLevel + 1];
+
     /// <summary>The vector being searched for or inserted (prepared form).</summary>
     public float[] Query = [];
 
@@ -88,6 +94,14 @@ internal sealed class SearchContext
         {
             Query = new float[dimension];
             Row = new float[dimension];
+        }
+    }
+
+    public void EnsureLinks(int n)
+    {
+        if (Links.Length < n)
+        {
+            Links = new int[Math.Max(n, 2 * Links.Length)];
         }
     }
 
