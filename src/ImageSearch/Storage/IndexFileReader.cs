@@ -65,9 +65,26 @@ internal sealed class IndexFileReader
         }
 
         Header = new IndexFileHeader(kind, metric, type, dimension, slots, live);
+
+        // Every slot stores its key (8 bytes), its live flag (1) and its vector; the three sections and the end marker
+        // add 20 bytes each. Checked before anything is sized from the header, so a corrupt count cannot allocate.
+        long elementSize = type == VectorElementType.Float32 ? 4 : 2;
+        RequireRemaining(((Int128)slots * (9 + (dimension * elementSize))) + 80, "the vectors its header declares");
     }
 
     public IndexFileHeader Header { get; }
+
+    /// <summary>
+    /// Throws when a seekable stream has fewer than <paramref name="bytes"/> bytes left: called before allocating
+    /// anything sized from the file. Non-seekable streams cannot be checked here; their sections are checked as read.
+    /// </summary>
+    public void RequireRemaining(Int128 bytes, string what)
+    {
+        if (_end >= 0 && bytes > _end - _stream.Position)
+        {
+            throw new InvalidDataException($"The index file is truncated or corrupt: {what} need {bytes} bytes, {_end - _stream.Position} remain.");
+        }
+    }
 
     /// <summary>Starts the next section, which must be <paramref name="expectedTag"/>; returns its payload length.</summary>
     public long BeginSection(uint expectedTag, long expectedLength = -1)

@@ -135,6 +135,8 @@ public sealed partial class HnswIndex
             throw new InvalidDataException($"Section HNSW counts {tombstones} removed vectors; the LIVE section has {slots - store.LiveCount}.");
         }
 
+        // Levels (1 byte) and layer-0 lists per slot, with their section framing, before the graph is sized.
+        reader.RequireRemaining(((Int128)slots * (1 + (((2L * m) + 1) * sizeof(int)))) + 60, "the graph links its header declares");
         var g = new HnswGraph(store, m, efc, ml, rng) { Tombstones = tombstones };
         g.EnsureCapacity(slots);
         HnswGraph.LinkPage[] pages = g.LinkPages;
