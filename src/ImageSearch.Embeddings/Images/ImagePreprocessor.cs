@@ -22,11 +22,13 @@ internal sealed class ImagePreprocessor
     private readonly float[] _add = new float[3];
     private readonly int[] _channelOffset;
     private readonly float[]? _meanImage; // already divided by std
+    private readonly long _maxPixels;
 
-    public ImagePreprocessor(ImageModelDescriptor descriptor)
+    public ImagePreprocessor(ImageModelDescriptor descriptor, long maxPixels = 100_000_000)
     {
         descriptor.Validate();
         _d = descriptor;
+        _maxPixels = maxPixels;
         for (int c = 0; c < 3; c++)
         {
             _mul[c] = descriptor.Scale / descriptor.Std[c];
@@ -113,6 +115,13 @@ internal sealed class ImagePreprocessor
             throw new EmbeddingException($"Image '{source}' has no pixels ({full.Width}x{full.Height}).");
         }
 
+        // Checked on the declared size, before any pixel memory: a few bytes can declare billions of pixels.
+        if ((long)full.Width * full.Height > _maxPixels)
+        {
+            throw new EmbeddingException(
+                $"Image '{source}' declares {full.Width}x{full.Height} pixels, more than the limit of {_maxPixels:N0} (OnnxImageEmbedderOptions.MaxPixels).");
+        }
+
         // Resolution needed, in stored (unrotated) orientation.
         int needW, needH;
         if (_d.ResizeMode == ImageResizeMode.ResizeShortSideThenCenterCrop)
@@ -141,6 +150,11 @@ internal sealed class ImagePreprocessor
         var bitmap = new SKBitmap(new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Premul));
         try
         {
+            if (bitmap.GetPixels() == IntPtr.Zero)
+            {
+                throw new EmbeddingException($"Image '{source}' ({full.Width}x{full.Height}) could not be decoded: out of memory for its pixels.");
+            }
+
             var result = codec.GetPixels(bitmap.Info, bitmap.GetPixels());
             if (result == SKCodecResult.InvalidScale && size.Width != full.Width)
             {

@@ -42,7 +42,7 @@ public sealed class OnnxImageEmbedder : IEmbedder<ImageInput>, IDisposable
         _options = options ?? new OnnxImageEmbedderOptions();
         _options.Validate();
         Descriptor = descriptor;
-        _preprocessor = new ImagePreprocessor(descriptor);
+        _preprocessor = new ImagePreprocessor(descriptor, _options.MaxPixels);
         _decodeThreads = _options.DecodeThreads > 0 ? _options.DecodeThreads : Environment.ProcessorCount;
         _inputNames = [descriptor.InputName];
         _outputNames = [descriptor.OutputName];

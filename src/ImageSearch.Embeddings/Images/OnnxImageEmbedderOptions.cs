@@ -38,9 +38,22 @@ public sealed record OnnxImageEmbedderOptions
     /// <summary>GPU ordinal for <see cref="UseCuda"/> (default 0).</summary>
     public int CudaDeviceId { get; init; }
 
+    /// <summary>
+    /// The most pixels (width x height, as the file declares them) an image may have (default 100,000,000). A larger
+    /// image, such as a decompression bomb declaring 50,000 x 50,000 pixels in a few hundred bytes, is reported as
+    /// failed for that image before any pixel memory is allocated. Decoding one image needs at most 4 bytes per pixel
+    /// of this bound (400 MB by default) per decode thread; JPEGs usually decode at a reduced DCT scale and need less.
+    /// </summary>
+    public long MaxPixels { get; init; } = 100_000_000;
+
     internal void Validate()
     {
         const string arg = "options";
+        if (MaxPixels < 1)
+        {
+            throw new ArgumentException($"MaxPixels must be at least 1; it is {MaxPixels}.", arg);
+        }
+
         if (BatchSize < 1 || BatchSize > 4096)
         {
             throw new ArgumentException($"BatchSize must be between 1 and 4096; it is {BatchSize}.", arg);
