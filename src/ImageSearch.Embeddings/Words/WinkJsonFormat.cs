@@ -272,7 +272,8 @@ internal static class WinkJsonFormat
             switch (property, reader.TokenType)
             {
                 case ("dimensions", JsonTokenType.Number):
-                    _dimension = PositiveInt(ref reader, property);
+                    // Rows already stored were sized by the old dimension (found by fuzzing: a second "dimensions").
+                    _dimension = _rows == 0 ? PositiveInt(ref reader, property) : throw Bad("\"dimensions\" comes after vectors were read");
                     break;
                 case ("size", JsonTokenType.Number):
                     _size = PositiveInt(ref reader, property);

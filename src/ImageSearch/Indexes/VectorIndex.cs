@@ -13,7 +13,8 @@ public static class VectorIndex
     /// <param name="stream">A readable stream positioned at the start of an index.</param>
     /// <returns>An <see cref="ExactIndex"/> or <see cref="HnswIndex"/>.</returns>
     /// <exception cref="InvalidDataException">The data is not an index file, is from an unsupported version, is
-    /// truncated, or fails a checksum; the message says which.</exception>
+    /// truncated, or fails a checksum; the message says which. From a seekable stream, a header whose slot count and
+    /// dimension need more bytes than remain is refused before anything is allocated (limits: docs/reliability.md).</exception>
     public static IVectorIndex Load(Stream stream)
     {
         var reader = new IndexFileReader(stream);
