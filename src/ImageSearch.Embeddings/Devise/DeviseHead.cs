@@ -55,6 +55,10 @@ public sealed class DeviseHead
 
     internal float[][] State => _state;
 
+    /// <summary>The same weights with another recorded input normalisation (for files that predate the record).</summary>
+    internal DeviseHead WithInputNormalization(DeviseInputNormalization inputNormalization)
+        => new(InputDimension, HiddenDimension, OutputDimension, BatchNormEpsilon, _state, inputNormalization);
+
     /// <summary>Embeds one feature vector into word space.</summary>
     /// <param name="features"><see cref="InputDimension"/> elements.</param>
     /// <param name="destination">Receives <see cref="OutputDimension"/> elements.</param>
