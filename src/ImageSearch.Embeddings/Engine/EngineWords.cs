@@ -10,7 +10,9 @@ namespace ImageSearch;
 /// loaded on first use (a failed load is not kept, so the next call tries again), their fingerprint (recorded with a DeViSE head and checked against it), and the tag vocabulary.
 /// Thread-safe.
 /// </summary>
-internal sealed class EngineWords(ImageSearchEngineOptions options)
+/// <param name="options">The engine's options (<see cref="ImageSearchEngineOptions.Words"/>, <see cref="ImageSearchEngineOptions.TagVocabulary"/>).</param>
+/// <param name="load">Loads the word vectors when the options give none; <see langword="null"/> for the GloVe folder of the options.</param>
+internal sealed class EngineWords(ImageSearchEngineOptions options, Func<Task<WordVectors>>? load = null)
 {
     internal const string GloveId = Glove.PackageName;
     internal const string CustomId = "custom";
@@ -36,7 +38,8 @@ internal sealed class EngineWords(ImageSearchEngineOptions options)
             // A faulted or cancelled load is dropped: GloVe may have been fetched since.
             if (_loading is null || _loading.IsFaulted || _loading.IsCanceled)
             {
-                _loading = options.GloveDirectory is { } dir ? Glove.OpenAsync(dir)
+                _loading = load is not null ? load()
+                    : options.GloveDirectory is { } dir ? Glove.OpenAsync(dir)
                     : Task.FromException<WordVectors>(new InvalidOperationException(
                         "This engine has no word vectors: set ImageSearchEngineOptions.Words, or ImageSearchEngineOptions.GloveDirectory (see Glove.DownloadAsync)."));
             }
