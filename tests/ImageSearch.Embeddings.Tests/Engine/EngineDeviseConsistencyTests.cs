@@ -17,7 +17,7 @@ public sealed class EngineDeviseConsistencyTests(GloveFixture glove) : IClassFix
     private static string Dataset => Path.Combine(SharedData.Folder!, "datasets", "pascal-sentences", "dataset");
 
     /// <summary>Copies <paramref name="perClass"/> photos of each class into tmp/p/&lt;class&gt;; returns two other photos per class as queries.</summary>
-    private static string[] CopyPhotos(TempFolder tmp, int perClass)
+    private static ImageInput[] CopyPhotos(TempFolder tmp, int perClass)
     {
         var queries = new List<string>();
         foreach (string c in Classes)
@@ -32,7 +32,7 @@ public sealed class EngineDeviseConsistencyTests(GloveFixture glove) : IClassFix
             queries.AddRange(all.Skip(perClass).Take(2));
         }
 
-        return [.. queries];
+        return [.. queries.Select(ImageInput.FromFile)];
     }
 
     private static string[] Words(ImageTags tags) => tags.Tags.Select(t => t.Word).ToArray();
@@ -41,7 +41,7 @@ public sealed class EngineDeviseConsistencyTests(GloveFixture glove) : IClassFix
     public async Task Single_view_head_gives_the_same_tags_in_the_engine_through_DeviseEmbedder_and_as_ONNX()
     {
         using var tmp = new TempFolder();
-        string[] queries = CopyPhotos(tmp, perClass: 8);
+        ImageInput[] queries = CopyPhotos(tmp, perClass: 8);
         var options = new ImageSearchEngineOptions { Words = glove.Vectors, TagVocabulary = TagVocabulary, UseDeviseViews = false };
         using var engine = ImageSearchEngine.Create(ImageModelSpec.ResNet18, options);
         await engine.SyncFolderAsync(tmp.Path("p"));
@@ -99,7 +99,7 @@ public sealed class EngineDeviseConsistencyTests(GloveFixture glove) : IClassFix
     public async Task Default_views_head_gives_the_same_tags_in_the_engine_and_through_a_view_averaging_DeviseEmbedder()
     {
         using var tmp = new TempFolder();
-        string[] queries = CopyPhotos(tmp, perClass: 4)[..4];
+        ImageInput[] queries = CopyPhotos(tmp, perClass: 4)[..4];
         var options = new ImageSearchEngineOptions { Words = glove.Vectors, TagVocabulary = TagVocabulary };
         string dir = tmp.Path("index");
         var engineTags = new List<string[]>();
@@ -119,7 +119,7 @@ public sealed class EngineDeviseConsistencyTests(GloveFixture glove) : IClassFix
             using var both = new OnnxImageEmbedder(DeviseViews.Mirror(DeviseViews.Stretch(backbone.Descriptor)));
             var devise = new DeviseEmbedder(new ViewAveragingEmbedder([backbone, mirror, stretch, both]), head);
             var tagger = new DeviseTagger(glove.Vectors, TagVocabulary);
-            foreach (string q in queries)
+            foreach (ImageInput q in queries)
             {
                 string[] inEngine = (await engine.TagsAsync(q, 5)).Select(h => h.Payload).ToArray();
                 Assert.Equal(inEngine, Words(tagger.Tag(await devise.EmbedAsync(q), 5)));
@@ -127,7 +127,7 @@ public sealed class EngineDeviseConsistencyTests(GloveFixture glove) : IClassFix
             }
 
             // A photo synced after training gets the view-averaged vector: searching with it finds it first.
-            File.Copy(queries[0], tmp.Path("p", "cat", "later.jpg"));
+            File.Copy(queries[0].FilePath!, tmp.Path("p", "cat", "later.jpg"));
             await engine.SyncFolderAsync(tmp.Path("p"));
             Assert.True(engine.TryGetKey(tmp.Path("p", "cat", "later.jpg"), out long key));
             Assert.Equal(key, engine.DeviseIndex!.Search(await devise.EmbedAsync(queries[0]), 1)[0].Key);
