@@ -276,11 +276,12 @@ public static class CliApp
     {
         a.Expect(0, 0, "no positional arguments");
         string index = a.Required("index");
-        var options = new DeviseTrainingOptions { Epochs = a.PositiveInt("epochs", new DeviseTrainingOptions().Epochs) };
+        int epochs = a.PositiveInt("epochs", 0); // 0: the engine's default
         a.RejectUnused();
         await using var engine = await ImageSearchEngine.OpenAsync(index, glove.EngineOptions(), ct);
         await glove.EnsureAsync(ct);
-        var summary = await TrainAsync(engine, options, err, ct);
+        var options = engine.DefaultDeviseTrainingOptions;
+        var summary = await TrainAsync(engine, epochs > 0 ? options with { Epochs = epochs } : options, err, ct);
         await engine.SaveAsync(index, ct);
         PrintTraining(summary, output);
         return 0;
@@ -354,7 +355,7 @@ public static class CliApp
         a.RejectUnused();
         await using var engine = await ImageSearchEngine.OpenAsync(index, glove.EngineOptions(), ct);
         await glove.EnsureAsync(ct);
-        output.Results($"photos for '{string.Join(' ', words)}'", Rows(await engine.SearchWordsAsync(words, k, TermCombination.Average, ct)));
+        output.Results($"photos for '{string.Join(' ', words)}'", Rows(await engine.SearchWordsAsync(words, k, PhraseMode.Average, ct)));
         return 0;
     }
 

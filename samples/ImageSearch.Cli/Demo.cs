@@ -71,7 +71,7 @@ internal static class Demo
         // DeViSE head (trained once, stored with the index).
         if (!engine.HasDevise)
         {
-            var summary = await CliApp.TrainAsync(engine, new DeviseTrainingOptions(), err, ct);
+            var summary = await CliApp.TrainAsync(engine, engine.DefaultDeviseTrainingOptions, err, ct);
             await engine.SaveAsync(work, ct);
             c.MarkupLine(Inv($"[grey]DeViSE head trained on {summary.TrainingPhotos} photos: {summary.History.Epochs.Count} epochs, {summary.History.Elapsed.TotalSeconds:F1} s; saved with the index[/]"));
         }

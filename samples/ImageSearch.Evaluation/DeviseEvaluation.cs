@@ -23,7 +23,7 @@ public sealed record DeviseEvaluationOptions
     /// </summary>
     public int ValidationFold { get; init; }
 
-    /// <summary>Tag vocabulary: the N most frequent words (GloVe file order).</summary>
+    /// <summary>Tag vocabulary: the words (two or more letters) among the N most frequent entries (GloVe file order), as <see cref="DeviseTagger"/> takes them.</summary>
     public int TagVocabulary { get; init; } = 50_000;
 
     /// <summary>Cut-off of the precision measurements.</summary>
@@ -137,7 +137,7 @@ public sealed record DeviseEvaluationReport
         var c = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         var h = History;
-        sb.AppendLine(c, $"Photos: {TrainCount} train, {ValidationCount} validation, {HeldOutCount} held out. Tag vocabulary: {TagVocabulary:N0} most frequent words.");
+        sb.AppendLine(c, $"Photos: {TrainCount} train, {ValidationCount} validation, {HeldOutCount} held out. Tag vocabulary: {TagVocabulary:N0} words (two or more letters) among the most frequent entries.");
         sb.AppendLine(c, $"Training: {h.Epochs.Count} epochs ({(h.StoppedEarly ? "stopped early" : "all planned")}), best epoch {h.BestEpoch}, {h.Elapsed.TotalSeconds:F1} s on {Environment.ProcessorCount} cores; " +
             $"{Training.Optimizer}, lr {Training.LearningRate}, {Training.Schedule}, batch {Training.BatchSize}, weight decay {Training.WeightDecay}, dropout {Training.DropoutRate}, hidden {Training.HiddenSize}, seed {Training.Seed}.");
         sb.AppendLine();

@@ -3,7 +3,8 @@ namespace ImageSearch;
 /// <summary>
 /// DeViSE image embedder: an image backbone (for example ResNet-18's pooled features) followed by a trained
 /// <see cref="DeviseHead"/>, giving L2-normalised vectors in the word space, directly comparable (cosine) with word
-/// vectors.
+/// vectors. The head applies the input normalisation it was trained with (<see cref="DeviseHead.InputNormalization"/>),
+/// so this embedder gives the vectors the trainer (or <see cref="ImageSearchEngine"/>) meant, given the same backbone.
 /// </summary>
 /// <remarks>Thread-safe when the backbone is (the ImageSearch.Embeddings backbones are); the head is immutable.
 /// The embedder does not own the backbone: dispose that yourself.</remarks>

@@ -6,7 +6,9 @@ namespace ImageSearch;
 /// <summary>
 /// A trained DeViSE head: maps a frozen CNN feature vector (for example ResNet-18's 512-d pooled output) into the
 /// word-vector space. Inference only (evaluation mode: batch normalisation uses the running statistics, dropout is
-/// off); both batch normalisations are folded into per-feature scale and shift at construction.
+/// off); both batch normalisations are folded into per-feature scale and shift at construction. The head applies its
+/// recorded <see cref="InputNormalization"/> to every input itself, so the same head gives the same vectors wherever it
+/// is used (the engine, <see cref="DeviseEmbedder"/>, the ONNX export).
 /// </summary>
 /// <remarks>
 /// <para>Thread-safety: immutable; every member may be called from several threads at once.</para>
@@ -19,8 +21,9 @@ public sealed class DeviseHead
     private readonly float[][] _state;
     private readonly float[] _scale1, _shift1, _scale2, _shift2;
 
-    internal DeviseHead(int inputs, int hidden, int outputs, float epsilon, float[][] state)
+    internal DeviseHead(int inputs, int hidden, int outputs, float epsilon, float[][] state, DeviseInputNormalization inputNormalization = DeviseInputNormalization.None)
     {
+        InputNormalization = inputNormalization;
         InputDimension = inputs;
         HiddenDimension = hidden;
         OutputDimension = outputs;
@@ -47,7 +50,14 @@ public sealed class DeviseHead
     /// <summary>Epsilon of both batch normalisations.</summary>
     public float BatchNormEpsilon { get; }
 
+    /// <summary>What the head does to each feature vector before its first layer (recorded at training, saved with the head).</summary>
+    public DeviseInputNormalization InputNormalization { get; }
+
     internal float[][] State => _state;
+
+    /// <summary>The same weights with another recorded input normalisation (for files that predate the record).</summary>
+    internal DeviseHead WithInputNormalization(DeviseInputNormalization inputNormalization)
+        => new(InputDimension, HiddenDimension, OutputDimension, BatchNormEpsilon, _state, inputNormalization);
 
     /// <summary>Embeds one feature vector into word space.</summary>
     /// <param name="features"><see cref="InputDimension"/> elements.</param>
@@ -61,9 +71,18 @@ public sealed class DeviseHead
         if (destination.Length < OutputDimension)
             throw new ArgumentException($"Destination needs {OutputDimension} elements, has {destination.Length}.", nameof(destination));
         int h = HiddenDimension, o = OutputDimension;
-        float[] rented = ArrayPool<float>.Shared.Rent(h);
+        bool unit = InputNormalization == DeviseInputNormalization.L2;
+        float[] rented = ArrayPool<float>.Shared.Rent(h + (unit ? features.Length : 0));
         try
         {
+            if (unit)
+            {
+                Span<float> copy = rented.AsSpan(h, features.Length);
+                features.CopyTo(copy);
+                Normalize(copy);
+                features = copy;
+            }
+
             Span<float> hid = rented.AsSpan(0, h);
             hid.Clear();
             float[] w1 = _state[0];
@@ -121,14 +140,24 @@ public sealed class DeviseHead
             throw new ArgumentException($"Destination needs {count} x {OutputDimension} elements.", nameof(destination));
         int h = HiddenDimension, o = OutputDimension;
         const int Chunk = 256; // bounds the hidden buffer
+        bool unit = InputNormalization == DeviseInputNormalization.L2;
         float[] hidden = ArrayPool<float>.Shared.Rent(Math.Min(count, Chunk) * h);
+        float[]? inputs = unit ? ArrayPool<float>.Shared.Rent(Math.Min(count, Chunk) * InputDimension) : null;
         try
         {
             for (int start = 0; start < count; start += Chunk)
             {
                 int n = Math.Min(Chunk, count - start);
                 Span<float> hid = hidden.AsSpan(0, n * h);
-                Gemm.MatMul(features.Slice(start * InputDimension, n * InputDimension), _state[0], hid, n, InputDimension, h, maxDegreeOfParallelism);
+                ReadOnlySpan<float> x = features.Slice(start * InputDimension, n * InputDimension);
+                if (inputs is not null)
+                {
+                    Span<float> copy = inputs.AsSpan(0, x.Length);
+                    x.CopyTo(copy);
+                    for (int r = 0; r < n; r++) Normalize(copy.Slice(r * InputDimension, InputDimension));
+                    x = copy;
+                }
+                Gemm.MatMul(x, _state[0], hid, n, InputDimension, h, maxDegreeOfParallelism);
                 for (int r = 0; r < n; r++)
                 {
                     Span<float> row = hid.Slice(r * h, h);
@@ -148,6 +177,7 @@ public sealed class DeviseHead
         finally
         {
             ArrayPool<float>.Shared.Return(hidden);
+            if (inputs is not null) ArrayPool<float>.Shared.Return(inputs);
         }
     }
 
@@ -155,6 +185,14 @@ public sealed class DeviseHead
     {
         float norm = TensorPrimitives.Norm(v);
         if (norm > 0f && float.IsFinite(norm)) TensorPrimitives.Divide(v, norm, v);
+    }
+
+    /// <summary>A copy of <paramref name="rows"/> with every row of <paramref name="dimension"/> elements at unit length.</summary>
+    internal static float[] NormalizeRows(ReadOnlySpan<float> rows, int dimension)
+    {
+        float[] r = rows.ToArray();
+        for (int i = 0; i < r.Length; i += dimension) Normalize(r.AsSpan(i, dimension));
+        return r;
     }
 
     /// <summary>Saves the head atomically (temporary file, flush to disk, rename over <paramref name="path"/>).</summary>

@@ -6,16 +6,18 @@ namespace ImageSearch;
 /// <summary>
 /// The DeViSE head file (little-endian):
 /// <code>
-/// "DVSEHEAD" (8 bytes) | version u32 (=1) | input i32 | hidden i32 | output i32 | bnEpsilon f32
-/// | 12 float tensors in fixed order (W1, b1, gamma1, beta1, mean1, var1, W2, b2, gamma2, beta2, mean2, var2),
+/// "DVSEHEAD" (8 bytes) | version u32 (=2) | input i32 | hidden i32 | output i32 | bnEpsilon f32
+/// | input normalisation u32 (0 none, 1 L2; version 2 only) | 12 float tensors in fixed order (W1, b1, gamma1, beta1, mean1, var1, W2, b2, gamma2, beta2, mean2, var2),
 ///   sizes implied by the shapes | CRC-32C u32 of every byte before it
 /// </code>
+/// Version 1 files (no normalisation field) still load, as heads without input normalisation: what they were.
 /// </summary>
 internal static class DeviseHeadFile
 {
     private static ReadOnlySpan<byte> Magic => "DVSEHEAD"u8;
-    public const uint Version = 1;
-    private const int HeaderSize = 8 + 4 + 4 * 4;
+    public const uint Version = 2;
+    private const int HeaderSizeV1 = 8 + 4 + 4 * 4;
+    private const int HeaderSize = HeaderSizeV1 + 4;
     // Refuses absurd shapes from a corrupt header before allocating anything.
     private const int MaxDimension = 1 << 16;
 
@@ -33,6 +35,7 @@ internal static class DeviseHeadFile
         BinaryPrimitives.WriteInt32LittleEndian(header[16..], head.HiddenDimension);
         BinaryPrimitives.WriteInt32LittleEndian(header[20..], head.OutputDimension);
         BinaryPrimitives.WriteSingleLittleEndian(header[24..], head.BatchNormEpsilon);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[28..], (uint)head.InputNormalization);
         stream.Write(header);
         crc = Crc(crc, header);
         byte[] buf = new byte[1 << 16];
@@ -57,12 +60,26 @@ internal static class DeviseHeadFile
     {
         ArgumentNullException.ThrowIfNull(stream);
         Span<byte> header = stackalloc byte[HeaderSize];
-        int got = ReadFully(stream, header);
+        int got = ReadFully(stream, header[..HeaderSizeV1]);
         if (got < 8 || !header[..8].SequenceEqual(Magic))
             throw new InvalidDataException("Not a DeViSE head file: the magic bytes \"DVSEHEAD\" are missing.");
-        if (got < HeaderSize) throw new InvalidDataException($"DeViSE head file is truncated: header has {got} of {HeaderSize} bytes.");
+        if (got < HeaderSizeV1) throw new InvalidDataException($"DeViSE head file is truncated: header has {got} of {HeaderSizeV1} bytes.");
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(header[8..]);
-        if (version != Version) throw new InvalidDataException($"Unsupported DeViSE head file version {version} (this library reads version {Version}).");
+        if (version is not (1 or Version)) throw new InvalidDataException($"Unsupported DeViSE head file version {version} (this library reads versions 1 and {Version}).");
+        var normalization = DeviseInputNormalization.None;
+        if (version >= 2)
+        {
+            if (ReadFully(stream, header[HeaderSizeV1..]) < HeaderSize - HeaderSizeV1)
+                throw new InvalidDataException($"DeViSE head file is truncated: the version {version} header has fewer than {HeaderSize} bytes.");
+            uint n = BinaryPrimitives.ReadUInt32LittleEndian(header[HeaderSizeV1..]);
+            if (!Enum.IsDefined((DeviseInputNormalization)n))
+                throw new InvalidDataException($"DeViSE head file has an unknown input normalisation {n}.");
+            normalization = (DeviseInputNormalization)n;
+        }
+        else
+        {
+            header = header[..HeaderSizeV1];
+        }
         int inputs = BinaryPrimitives.ReadInt32LittleEndian(header[12..]);
         int hidden = BinaryPrimitives.ReadInt32LittleEndian(header[16..]);
         int outputs = BinaryPrimitives.ReadInt32LittleEndian(header[20..]);
@@ -73,7 +90,7 @@ internal static class DeviseHeadFile
         long payload = 0;
         foreach (long s in sizes) payload += s * 4;
         if (stream.CanSeek && stream.Length - stream.Position < payload + 4)
-            throw new InvalidDataException($"DeViSE head file is truncated: expected {HeaderSize + payload + 4} bytes, found {stream.Length - stream.Position + HeaderSize}.");
+            throw new InvalidDataException($"DeViSE head file is truncated: expected {header.Length + payload + 4} bytes, found {stream.Length - stream.Position + header.Length}.");
         uint crc = Crc(~0u, header);
         var state = new float[sizes.Length][];
         for (int i = 0; i < sizes.Length; i++)
@@ -92,7 +109,7 @@ internal static class DeviseHeadFile
         uint stored = BinaryPrimitives.ReadUInt32LittleEndian(tail);
         if (stored != ~crc)
             throw new InvalidDataException($"DeViSE head file is corrupt: CRC-32C mismatch (stored 0x{stored:X8}, computed 0x{~crc:X8}).");
-        return new DeviseHead(inputs, hidden, outputs, eps, state);
+        return new DeviseHead(inputs, hidden, outputs, eps, state, normalization);
     }
 
     public static void SaveAtomic(DeviseHead head, string path)

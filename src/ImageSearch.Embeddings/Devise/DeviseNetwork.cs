@@ -123,5 +123,5 @@ internal sealed class DeviseNetwork
     }
 
     /// <summary>An immutable inference head from the current state.</summary>
-    public DeviseHead ToHead() => new(Inputs, Hidden, Outputs, Bn1.Epsilon, Snapshot());
+    public DeviseHead ToHead(DeviseInputNormalization inputNormalization = DeviseInputNormalization.None) => new(Inputs, Hidden, Outputs, Bn1.Epsilon, Snapshot(), inputNormalization);
 }

@@ -12,7 +12,8 @@ namespace ImageSearch;
 /// <para>The exported graph is the backbone's graph cut at <see cref="ImageModelDescriptor.OutputName"/> (nodes that
 /// the feature does not depend on, such as a classifier, are dropped), followed by
 /// <c>GlobalAveragePool</c> (only when <see cref="ImageModelDescriptor.GlobalAveragePool"/> is set) → <c>Flatten</c>
-/// → <c>LpNormalization</c> (only when <see cref="ImageModelDescriptor.L2Normalize"/> is set) → <c>MatMul</c> →
+/// → <c>LpNormalization</c> (when <see cref="ImageModelDescriptor.L2Normalize"/> is set or the head's
+/// <see cref="DeviseHead.InputNormalization"/> is <see cref="DeviseInputNormalization.L2"/>) → <c>MatMul</c> →
 /// <c>Mul</c> → <c>Add</c> → <c>Relu</c> → <c>MatMul</c> → <c>Mul</c> → <c>Add</c> → <c>LpNormalization</c> (when
 /// <see cref="DeviseOnnxExportOptions.Normalize"/>). Each dense layer's bias and evaluation-mode batch normalisation
 /// are folded into the per-feature scale and shift that <see cref="DeviseHead"/> itself uses, so the model computes
@@ -432,9 +433,10 @@ public static class DeviseOnnxExport
         }
 
         Step("Flatten", "devise_feature", [], null, OnnxGraphBuilder.IntAttribute("axis", 1));
-        if (d.L2Normalize)
+        if (d.L2Normalize || head.InputNormalization == DeviseInputNormalization.L2)
         {
-            // OnnxImageEmbedder hands the head unit-length features for such a descriptor.
+            // OnnxImageEmbedder hands the head unit-length features for such a descriptor; a head trained on
+            // unit-length features normalises its input itself (normalising twice changes nothing).
             Step("LpNormalization", "devise_feature_l2", [], null, OnnxGraphBuilder.IntAttribute("axis", 1), OnnxGraphBuilder.IntAttribute("p", 2));
         }
 
@@ -472,7 +474,7 @@ public static class DeviseOnnxExport
             ["imagesearch.preprocessing"] = string.Create(c,
                 $"apply EXIF orientation; {resize}; {(d.MirrorHorizontally ? "mirror left-right; " : "")}value = (pixel0to255 * {d.Scale.ToString("R", c)} - mean[c] - meanImage[c,y,x]) / std[c] with mean {Floats(d.Mean)}, std {Floats(d.Std)}; mean image: {meanImage}"),
             ["imagesearch.head"] = string.Create(c,
-                $"DeViSE {head.InputDimension} -> {head.HiddenDimension} -> {head.OutputDimension}, evaluation mode (batch norm folded into scale and shift, no dropout); features {(d.GlobalAveragePool ? "global-average-pooled, " : "")}{(d.L2Normalize ? "L2-normalised, " : "")}flattened"),
+                $"DeViSE {head.InputDimension} -> {head.HiddenDimension} -> {head.OutputDimension}, evaluation mode (batch norm folded into scale and shift, no dropout); features {(d.GlobalAveragePool ? "global-average-pooled, " : "")}{(d.L2Normalize || head.InputNormalization == DeviseInputNormalization.L2 ? "L2-normalised, " : "")}flattened"),
             ["imagesearch.output"] = string.Create(c,
                 $"{options.OutputName}: float [N,{head.OutputDimension}] word-space vectors, {(options.Normalize ? "L2-normalised" : "not normalised")}; ai.onnx opset {opset}"),
         };

@@ -2,30 +2,47 @@
 namespace ImageSearch;
 
 /// <summary>
-/// Tags a DeViSE photo vector with its nearest words (cosine) from a tag vocabulary: the N most frequent words of a
-/// <see cref="WordVectors"/> table (GloVe's file order is frequency order), or a user word list. The vocabulary sits
-/// in an exact cosine <see cref="ExactIndex"/> keyed by word rank.
+/// Tags a DeViSE photo vector with its nearest words (cosine) from a tag vocabulary: the words among the N most frequent
+/// of a <see cref="WordVectors"/> table (GloVe's file order is frequency order), or a user word list. The vocabulary sits
+/// in an exact cosine <see cref="ExactIndex"/> keyed by word rank. This is the library's one tag path:
+/// <see cref="ImageSearchEngine.TagsAsync"/>, the <c>imagesearch</c> tool and the evaluation all tag through it.
 /// </summary>
 /// <remarks>Thread-safe: immutable after construction; tagging runs concurrently.</remarks>
 public sealed class DeviseTagger
 {
     private readonly ExactIndex _index;
 
-    /// <summary>Tags with the <paramref name="mostFrequent"/> most frequent words.</summary>
+    /// <summary>
+    /// Tags with the words among the <paramref name="mostFrequent"/> most frequent entries: only entries of two or
+    /// more letters (<see cref="IsWord"/>), since GloVe's most frequent tokens include punctuation and numbers.
+    /// </summary>
     /// <param name="words">The word vectors (the space the head was trained into).</param>
-    /// <param name="mostFrequent">How many of the first words to use (capped at the vocabulary size); positive.</param>
+    /// <param name="mostFrequent">How many of the first entries to consider (capped at the vocabulary size); positive.</param>
     public DeviseTagger(WordVectors words, int mostFrequent = 50_000)
     {
         ArgumentNullException.ThrowIfNull(words);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(mostFrequent);
         int n = Math.Min(mostFrequent, words.Count);
-        var ranks = new int[n];
-        for (int i = 0; i < n; i++) ranks[i] = i;
+        var ranks = new List<int>(n);
+        for (int i = 0; i < n; i++)
+            if (IsWord(words.Words[i])) ranks.Add(i);
         Words = words;
-        _index = Build(words, ranks);
+        _index = Build(words, ranks.ToArray());
     }
 
-    /// <summary>Tags with a user word list.</summary>
+    /// <summary>Whether a vocabulary entry may be a frequency-chosen tag: two or more characters, every one a letter.</summary>
+    /// <param name="entry">A vocabulary entry.</param>
+    /// <returns><see langword="true"/> for a word such as <c>dog</c>; <see langword="false"/> for <c>,</c>, <c>1990</c> or <c>a</c>.</returns>
+    public static bool IsWord(string entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (entry.Length < 2) return false;
+        foreach (char c in entry)
+            if (!char.IsLetter(c)) return false;
+        return true;
+    }
+
+    /// <summary>Tags with a user word list (taken as given, without the <see cref="IsWord"/> filter).</summary>
     /// <param name="words">The word vectors.</param>
     /// <param name="vocabulary">The allowed tags; duplicates are ignored.</param>
     /// <exception cref="UnknownWordException">A word is not in <paramref name="words"/> (all unknown ones are named).</exception>

@@ -80,6 +80,12 @@ public sealed class DeviseTrainer
         var o = Options;
         var sw = Stopwatch.StartNew();
         float[]? mean = null, invStd = null;
+        if (o.InputNormalization == DeviseInputNormalization.L2)
+        {
+            // Recorded in the head, which applies it to every later input.
+            features = DeviseHead.NormalizeRows(features, featureDimension);
+            if (nVal > 0) validationFeatures = DeviseHead.NormalizeRows(validationFeatures, featureDimension);
+        }
         if (o.StandardizeInputs)
         {
             (mean, invStd) = Moments(features, n, featureDimension);
@@ -178,7 +184,7 @@ public sealed class DeviseTrainer
         }
         if (bestState is not null) net.Restore(bestState);
         if (mean is not null) FoldStandardization(net.Dense1, mean, invStd!);
-        DeviseHead head = net.ToHead();
+        DeviseHead head = net.ToHead(o.InputNormalization);
         sw.Stop();
         return new DeviseTrainingResult(head, new DeviseTrainingHistory(epochs, bestEpoch, stoppedEarly, sw.Elapsed));
     }

@@ -99,6 +99,13 @@ public sealed record DeviseTrainingOptions
     public bool StandardizeInputs { get; init; }
 
     /// <summary>
+    /// Scale each feature vector (training, validation and every later input) to unit length before the head;
+    /// recorded in the head (<see cref="DeviseHead.InputNormalization"/>). <see cref="DeviseInputNormalization.None"/>
+    /// by default.
+    /// </summary>
+    public DeviseInputNormalization InputNormalization { get; init; }
+
+    /// <summary>
     /// Mixup strength: when positive, each training row is blended with another row of its mini-batch,
     /// <c>x = l*x_i + (1-l)*x_j</c> and likewise the targets, with <c>l ~ Beta(alpha, alpha)</c> (a regulariser for
     /// small data sets). 0 (the default) turns it off.
@@ -150,6 +157,7 @@ public sealed record DeviseTrainingOptions
         Range(MixupAlpha >= 0f && float.IsFinite(MixupAlpha), nameof(MixupAlpha), MixupAlpha, "Must be non-negative and finite.");
         Range(Margin >= 0f && float.IsFinite(Margin), nameof(Margin), Margin, "Must be non-negative and finite.");
         Range(Enum.IsDefined(Loss), nameof(Loss), Loss, "Unknown loss.");
+        Range(Enum.IsDefined(InputNormalization), nameof(InputNormalization), InputNormalization, "Unknown input normalisation.");
         Range(Patience >= 0, nameof(Patience), Patience, "Must be non-negative.");
         Range(BatchNormMomentum > 0f && BatchNormMomentum <= 1f, nameof(BatchNormMomentum), BatchNormMomentum, "Must be in (0, 1].");
         Range(BatchNormEpsilon > 0f, nameof(BatchNormEpsilon), BatchNormEpsilon, "Must be positive.");

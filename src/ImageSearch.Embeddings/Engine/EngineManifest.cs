@@ -8,11 +8,13 @@ internal sealed record EngineManifest
 {
     public const string FileName = "manifest.json";
     public const string FormatName = "imagesearch-engine";
-    public const int CurrentVersion = 1;
+    // 2: the DeViSE section records the word vectors' fingerprint, the views and the stored features.
+    public const int CurrentVersion = 2;
     public const string IndexFileName = "photos.isindex";
     public const string CatalogFileName = "photos.catalog";
     public const string DeviseHeadFileName = "devise.head";
     public const string DeviseIndexFileName = "devise.isindex";
+    public const string DeviseFeaturesFileName = "devise.features.isindex";
     public const string ClassesFileName = "classes.json";
 
     private static readonly JsonSerializerOptions Json = new()
@@ -38,7 +40,20 @@ internal sealed record EngineManifest
     public string? Classes { get; init; }
     public DateTime SavedUtc { get; init; } = DateTime.UtcNow;
 
-    public sealed record DeviseManifest(string Head, string Index, string Words, int WordDimension, IReadOnlyDictionary<string, string[]> Labels);
+    public sealed record DeviseManifest(string Head, string Index, string Words, int WordDimension, IReadOnlyDictionary<string, string[]> Labels)
+    {
+        /// <summary>Number of words (version 2; absent in version 1, whose word vectors are not checked).</summary>
+        public int? WordCount { get; init; }
+
+        /// <summary>The word vectors' SHA-256 (see <see cref="WordsFingerprint"/>).</summary>
+        public string? WordsSha256 { get; init; }
+
+        /// <summary>The views (see <see cref="EngineViews"/>); absent or one view for a single-view head.</summary>
+        public IReadOnlyList<string>? Views { get; init; }
+
+        /// <summary>The stored per-view features, in views mode.</summary>
+        public string? Features { get; init; }
+    }
 
     public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
 
@@ -69,9 +84,9 @@ internal sealed record EngineManifest
             throw new InvalidDataException($"'{path}' is not an ImageSearch engine manifest.");
         }
 
-        if (m.FormatVersion != CurrentVersion)
+        if (m.FormatVersion is not (1 or CurrentVersion))
         {
-            throw new InvalidDataException($"'{path}' is format version {m.FormatVersion}; this library reads version {CurrentVersion}.");
+            throw new InvalidDataException($"'{path}' is format version {m.FormatVersion}; this library reads versions 1 and {CurrentVersion}.");
         }
 
         return m;

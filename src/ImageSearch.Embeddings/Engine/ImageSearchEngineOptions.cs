@@ -31,7 +31,25 @@ public sealed record ImageSearchEngineOptions
     /// word search and tags throw <see cref="InvalidOperationException"/>; indexing and look-alike search need no words.</summary>
     public string? GloveDirectory { get; init; }
 
-    /// <summary>How many of the most frequent words may be tags; 50,000 by default.</summary>
+    /// <summary>
+    /// Whether DeViSE uses four views of every photo (the photo, mirrored, stretched without a crop, stretched and
+    /// mirrored: <see cref="DeviseViews.Default"/>), the setting the README's DeViSE figures were measured with:
+    /// training takes every view as a sample, and a photo's word-space vector is the head applied to the mean of its
+    /// views. Costs three more model runs per photo once a head is trained (and for every photo when one is first
+    /// trained), and the stored per-view features. <see langword="true"/> by default; applies only to an
+    /// <see cref="OnnxImageEmbedder"/> (other embedders have no views to vary) and only when a head is trained (an opened
+    /// engine keeps the setting its head was trained with).
+    /// </summary>
+    public bool UseDeviseViews { get; init; } = true;
+
+    /// <summary>
+    /// After a sync, compact an index (<see cref="IVectorIndex.Compact"/>) whose deleted vectors exceed this share of its
+    /// live ones; 0.2 by default. Every removed or changed photo leaves one (an <see cref="HnswIndex"/> tombstone keeps
+    /// routing searches and costs memory until then; an <see cref="ExactIndex"/> reuses its slots for later adds).
+    /// </summary>
+    public double CompactionThreshold { get; init; } = 0.2;
+
+    /// <summary>How many of the most frequent words may be tags (see <see cref="DeviseTagger"/>); 50,000 by default.</summary>
     public int TagVocabulary { get; init; } = 50_000;
 
     /// <summary>Batching and threads of the ONNX image model when the engine loads it.</summary>

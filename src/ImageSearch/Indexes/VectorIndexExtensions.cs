@@ -6,12 +6,12 @@ public static class VectorIndexExtensions
 {
     /// <summary>Finds the <paramref name="k"/> nearest vectors to <paramref name="query"/>, nearest first.</summary>
     /// <param name="index">The index to search.</param>
-    /// <param name="query"><see cref="IVectorIndex.Dimension"/> finite elements.</param>
+    /// <param name="query"><see cref="IReadOnlyVectorIndex.Dimension"/> finite elements.</param>
     /// <param name="k">How many results to return at most; must be positive.</param>
     /// <param name="options">Filter and ef; <see langword="null"/> for defaults.</param>
     /// <returns>Up to <paramref name="k"/> results.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is zero or negative.</exception>
-    public static SearchResult[] Search(this IVectorIndex index, ReadOnlySpan<float> query, int k, SearchOptions? options = null)
+    public static SearchResult[] Search(this IReadOnlyVectorIndex index, ReadOnlySpan<float> query, int k, SearchOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(index);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);

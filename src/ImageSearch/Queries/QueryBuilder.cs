@@ -4,7 +4,7 @@ namespace ImageSearch;
 
 /// <summary>
 /// Composes a query from weighted terms — raw vectors, or inputs embedded on demand (a photo, a word, a phrase) — and
-/// runs it against any <see cref="IVectorIndex"/> with k, a key filter, ef and optional class weighting.
+/// runs it against any index (<see cref="IReadOnlyVectorIndex"/>) with k, a key filter, ef and optional class weighting.
 /// </summary>
 /// <example>
 /// Photos like <c>cat.jpg</c>, leaning toward sofas, without other cats' owners' dogs:
@@ -275,7 +275,7 @@ public sealed class QueryBuilder
     /// <param name="index">An index of <see cref="Dimension"/>-d vectors.</param>
     /// <param name="cancellationToken">Cancels embedding.</param>
     /// <returns>Up to <see cref="K"/> results, nearest first.</returns>
-    public async Task<SearchResult[]> SearchAsync(IVectorIndex index, CancellationToken cancellationToken = default)
+    public async Task<SearchResult[]> SearchAsync(IReadOnlyVectorIndex index, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(index);
         if (index.Dimension != Dimension)
@@ -294,7 +294,7 @@ public sealed class QueryBuilder
     /// <param name="cancellationToken">Cancels embedding.</param>
     /// <returns>Up to <see cref="K"/> hits, nearest first, ranked from 1.</returns>
     public async Task<IReadOnlyList<SearchHit<TPayload>>> SearchAsync<TPayload>(
-        IVectorIndex index, Func<long, TPayload> payload, CancellationToken cancellationToken = default)
+        IReadOnlyVectorIndex index, Func<long, TPayload> payload, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(payload);
         SearchResult[] results = await SearchAsync(index, cancellationToken).ConfigureAwait(false);

@@ -70,38 +70,31 @@ public class WordSpaceTests
         Assert.Equal(["cat", "beach"], batch.Select(b => b.Tags[0].Word));
     }
 
-    private static DevisePhotoSearch Photos()
+    [Fact]
+    public void Frequency_vocabulary_keeps_only_words_of_letters_while_a_given_list_is_taken_as_is()
+    {
+        // The engine used to drop punctuation and numbers itself while DeviseTagger kept them: now both do the same.
+        var words = WordVectors.Create([",", "dog", "1990", "a", "cat"], 2, [1, 0, 1, 0.1f, 1, 0.2f, 1, 0.3f, 0, 1]);
+        var frequent = new DeviseTagger(words, mostFrequent: 5);
+        Assert.Equal(2, frequent.VocabularySize);
+        Assert.Equal(["dog", "cat"], frequent.Tag([1f, 0f], 5).Tags.Select(t => t.Word));
+        Assert.Equal(",", new DeviseTagger(words, [",", "dog"]).Tag([1f, 0f], 1).Tags[0].Word);
+        Assert.True(DeviseTagger.IsWord("tv"));
+        Assert.False(DeviseTagger.IsWord("t-shirt"));
+    }
+
+    [Fact]
+    public void Photos_are_found_by_composed_words()
     {
         var index = new ExactIndex(3, DistanceMetric.Cosine);
         index.Add(10, [1f, 0f, 0f]);     // a dog photo
         index.Add(11, [0.2f, -1f, 0.05f]); // a beach photo
         index.Add(12, [0f, 1f, 0.3f]);   // a table photo
         index.Add(13, [0.7f, -0.7f, 0f]); // dog on a beach
-        return new DevisePhotoSearch(index, Words);
-    }
-
-    [Fact]
-    public void Photos_are_found_by_words_and_word_arithmetic()
-    {
-        var s = Photos();
-        Assert.Equal(10, s.SearchWord("dog", 1)[0].Key);
-        Assert.Equal(13, s.SearchWords(["dog", "beach"], 1)[0].Key);
-        Assert.Equal(13, s.SearchWords(["dog", "beach"], 1, PhraseMode.Sum)[0].Key);
-        Assert.Equal(12, s.SearchExpression("table", 1)[0].Key);
-        Assert.Equal(11, s.SearchExpression("beach - dog", 1)[0].Key);
-        Assert.Equal(13, s.SearchExpression("dog +beach", 1)[0].Key);
-        Assert.Throws<UnknownWordException>(() => s.SearchWord("zebra", 1));
-        Assert.Throws<UnknownWordException>(() => s.SearchWords(["dog", "zebra"], 1));
-        Assert.Throws<ArgumentException>(() => s.SearchExpression("dog + - beach", 1));
-        Assert.Throws<ArgumentException>(() => s.SearchExpression("dog +", 1));
-        Assert.Throws<ArgumentException>(() => s.SearchExpression("dog - dog", 1));
-    }
-
-    [Fact]
-    public void Expressions_parse_into_signed_terms_keeping_hyphenated_words()
-    {
-        var t = DevisePhotoSearch.ParseExpression("-a + b  t-shirt -c");
-        Assert.Equal([("a", -1f), ("b", 1f), ("t-shirt", 1f), ("c", -1f)], t);
+        Assert.Equal(10, index.Search(Words.Compose("dog"), 1)[0].Key);
+        Assert.Equal(13, index.Search(Words.Compose(["dog", "beach"]), 1)[0].Key);
+        Assert.Equal(13, index.Search(Words.Compose(["dog", "beach"], PhraseMode.Sum), 1)[0].Key);
+        Assert.Throws<UnknownWordException>(() => Words.Compose(["dog", "zebra"]));
     }
 
     [Fact]

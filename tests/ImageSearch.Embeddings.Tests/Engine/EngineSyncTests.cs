@@ -213,3 +213,49 @@ public sealed class EngineSyncTests
         }
     }
 }
+
+/// <summary>Removed and changed photos must not leave HNSW tombstones forever.</summary>
+public sealed class EngineTombstoneTests
+{
+    [Fact]
+    public async Task Sync_that_changes_and_deletes_many_photos_leaves_bounded_tombstones()
+    {
+        using var tmp = new TempFolder();
+        var files = new List<string>();
+        for (int i = 0; i < 40; i++)
+        {
+            files.Add(tmp.Write($"p/x/{i}.jpg", $"v:{i + 1},1,{i % 3},0.5"));
+        }
+
+        var options = new ImageSearchEngineOptions { IndexFactory = d => new HnswIndex(d, DistanceMetric.Cosine) };
+        using var engine = ImageSearchEngine.Create(new FakeImageEmbedder(), "fake-4", options);
+        await engine.SyncFolderAsync(tmp.Path("p"));
+        for (int round = 0; round < 3; round++)
+        {
+            for (int i = 0; i < 12; i++)
+            {
+                tmp.Write($"p/x/{i}.jpg", $"v:{i + 1},{round + 2},{i % 3},0.{round + 1}"); // changed content
+            }
+
+            foreach (string f in files.Skip(30 - round * 5).Take(5))
+            {
+                File.Delete(f);
+            }
+
+            var report = await engine.SyncFolderAsync(tmp.Path("p"));
+            Assert.Equal((12, 5), (report.Updated, report.Removed));
+            Assert.True(engine.Index.DeletedCount <= 0.2 * engine.Index.Count, $"round {round}: {engine.Index.DeletedCount} deleted vectors for {engine.Index.Count} live ones");
+        }
+
+        Assert.Equal(25, engine.Count);
+        Assert.IsType<HnswIndex>(engine.Index);
+
+        // Compaction keeps every photo findable under its key.
+        var vector = new float[engine.Dimension];
+        foreach (long key in engine.Photos.Keys)
+        {
+            Assert.True(engine.Index.TryGetVector(key, vector));
+            Assert.Equal(key, engine.Index.Search(vector, 1)[0].Key);
+        }
+    }
+}
