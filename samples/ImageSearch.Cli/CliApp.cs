@@ -355,7 +355,7 @@ public static class CliApp
         a.RejectUnused();
         await using var engine = await ImageSearchEngine.OpenAsync(index, glove.EngineOptions(), ct);
         await glove.EnsureAsync(ct);
-        output.Results($"photos for '{string.Join(' ', words)}'", Rows(await engine.SearchWordsAsync(words, k, PhraseMode.Average, ct)));
+        output.Results($"photos for '{string.Join(' ', words)}'", Rows(await engine.SearchWordsAsync(words, k, TermCombination.Average, ct)));
         return 0;
     }
 

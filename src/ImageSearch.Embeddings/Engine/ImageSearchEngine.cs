@@ -480,18 +480,18 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Photos for one or more words (DeViSE): the words' vectors are composed with
-    /// <see cref="WordVectors.Compose(IEnumerable{string}, PhraseMode, UnknownWordPolicy)"/> (the library's one way to
+    /// <see cref="WordVectors.Compose(IEnumerable{string}, TermCombination, UnknownWordPolicy)"/> (the library's one way to
     /// compose words) and the photos' DeViSE vectors searched by cosine. Any vocabulary word works, not only folder labels.
     /// </summary>
     /// <param name="words">The words (at least one).</param>
     /// <param name="k">How many photos; positive.</param>
-    /// <param name="mode">Average (default) or sum; under cosine both rank alike.</param>
+    /// <param name="combination">Average (default) or sum; under cosine both rank alike.</param>
     /// <param name="cancellationToken">Cancels the search.</param>
     /// <returns>Hits nearest first, with payloads.</returns>
     /// <exception cref="InvalidOperationException">No DeViSE head has been trained, or the word vectors are not those it was trained with.</exception>
     /// <exception cref="UnknownWordException">A word is not in the vocabulary (all unknown ones are named).</exception>
     public async Task<IReadOnlyList<SearchHit<PhotoInfo>>> SearchWordsAsync(
-        IReadOnlyList<string> words, int k = 10, PhraseMode mode = PhraseMode.Average, CancellationToken cancellationToken = default)
+        IReadOnlyList<string> words, int k = 10, TermCombination combination = TermCombination.Average, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(words);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
@@ -502,7 +502,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
 
         EngineDevise.State devise = RequireDevise();
         WordVectors vectors = await _words.ForAsync(devise).ConfigureAwait(false);
-        float[] query = vectors.Compose(words, mode);
+        float[] query = vectors.Compose(words, combination);
         cancellationToken.ThrowIfCancellationRequested();
         EngineCatalog cat = _catalog;
         var hits = await new QueryBuilder(vectors.Dimension).Add(query).Take(k)

@@ -2,21 +2,21 @@ namespace ImageSearch;
 
 /// <summary>
 /// Embeds a word or a whitespace-separated phrase with a <see cref="WordVectors"/> table: a word gives its vector, a
-/// phrase the average (or sum) of its words' vectors (see <see cref="WordVectors.Compose(string, PhraseMode, UnknownWordPolicy)"/>).
+/// phrase the average (or sum) of its words' vectors (see <see cref="WordVectors.Compose(string, TermCombination, UnknownWordPolicy)"/>).
 /// </summary>
 /// <remarks>Thread-safety: thread-safe (the table is immutable). The work is a few lookups, so it runs on the calling thread.</remarks>
 public sealed class WordEmbedder : IEmbedder<string>
 {
     /// <summary>Creates the embedder.</summary>
     /// <param name="vectors">The word vectors.</param>
-    /// <param name="mode">How a phrase's words are combined; average by default.</param>
+    /// <param name="combination">How a phrase's words are combined; average by default.</param>
     /// <param name="unknownWords">Whether an unknown word fails the input (default) or is skipped; an input with no known word always fails.</param>
-    public WordEmbedder(WordVectors vectors, PhraseMode mode = PhraseMode.Average, UnknownWordPolicy unknownWords = UnknownWordPolicy.Throw)
+    public WordEmbedder(WordVectors vectors, TermCombination combination = TermCombination.Average, UnknownWordPolicy unknownWords = UnknownWordPolicy.Throw)
     {
         ArgumentNullException.ThrowIfNull(vectors);
-        if (mode is not (PhraseMode.Average or PhraseMode.Sum))
+        if (combination is not (TermCombination.Average or TermCombination.Sum))
         {
-            throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown phrase mode.");
+            throw new ArgumentOutOfRangeException(nameof(combination), combination, "Unknown phrase combination.");
         }
 
         if (unknownWords is not (UnknownWordPolicy.Throw or UnknownWordPolicy.Skip))
@@ -25,7 +25,7 @@ public sealed class WordEmbedder : IEmbedder<string>
         }
 
         Vectors = vectors;
-        Mode = mode;
+        Combination = combination;
         UnknownWords = unknownWords;
     }
 
@@ -33,7 +33,7 @@ public sealed class WordEmbedder : IEmbedder<string>
     public WordVectors Vectors { get; }
 
     /// <summary>How a phrase's words are combined.</summary>
-    public PhraseMode Mode { get; }
+    public TermCombination Combination { get; }
 
     /// <summary>What happens to unknown words.</summary>
     public UnknownWordPolicy UnknownWords { get; }
@@ -58,7 +58,7 @@ public sealed class WordEmbedder : IEmbedder<string>
 
         try
         {
-            return Vectors.Compose(words, Mode, UnknownWords);
+            return Vectors.Compose(words, Combination, UnknownWords);
         }
         catch (UnknownWordException e)
         {

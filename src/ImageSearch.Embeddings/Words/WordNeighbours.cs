@@ -103,7 +103,7 @@ public sealed class WordNeighbours
         return Search(Words.GetVector(rank), k, options, options?.IncludeQueryWord == true ? -1 : rank);
     }
 
-    /// <summary>The nearest words to any vector (for example a phrase from <see cref="WordVectors.Compose(string, PhraseMode, UnknownWordPolicy)"/>), by cosine.</summary>
+    /// <summary>The nearest words to any vector (for example a phrase from <see cref="WordVectors.Compose(string, TermCombination, UnknownWordPolicy)"/>), by cosine.</summary>
     /// <param name="vector"><see cref="WordVectors.Dimension"/> finite elements, not all zero.</param>
     /// <param name="k">How many neighbours at most; positive.</param>
     /// <param name="options">Restrictions; <see langword="null"/> for none.</param>

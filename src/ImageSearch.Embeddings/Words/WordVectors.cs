@@ -203,15 +203,15 @@ public sealed partial class WordVectors
 
     /// <summary>
     /// The vector of a phrase: the average (or sum) of its words' vectors; see
-    /// <see cref="Compose(IEnumerable{string}, PhraseMode, UnknownWordPolicy)"/>.
+    /// <see cref="Compose(IEnumerable{string}, TermCombination, UnknownWordPolicy)"/>.
     /// </summary>
     /// <param name="phrase">Words separated by whitespace, e.g. <c>"red sports car"</c>.</param>
-    /// <param name="mode">Average (default) or sum.</param>
+    /// <param name="combination">Average (default) or sum.</param>
     /// <param name="unknownWords">Throw on unknown words (default) or skip them.</param>
     /// <returns>A new vector of <see cref="Dimension"/> elements.</returns>
     /// <exception cref="ArgumentException">The phrase is blank.</exception>
-    /// <exception cref="UnknownWordException">See <see cref="Compose(IEnumerable{string}, PhraseMode, UnknownWordPolicy)"/>.</exception>
-    public float[] Compose(string phrase, PhraseMode mode = PhraseMode.Average, UnknownWordPolicy unknownWords = UnknownWordPolicy.Throw)
+    /// <exception cref="UnknownWordException">See <see cref="Compose(IEnumerable{string}, TermCombination, UnknownWordPolicy)"/>.</exception>
+    public float[] Compose(string phrase, TermCombination combination = TermCombination.Average, UnknownWordPolicy unknownWords = UnknownWordPolicy.Throw)
     {
         ArgumentNullException.ThrowIfNull(phrase);
         string[] words = SplitPhrase(phrase);
@@ -220,21 +220,21 @@ public sealed partial class WordVectors
             throw new ArgumentException("The phrase has no words.", nameof(phrase));
         }
 
-        return Compose(words, mode, unknownWords);
+        return Compose(words, combination, unknownWords);
     }
 
     /// <summary>The average (or sum) of the vectors of <paramref name="words"/>; a repeated word counts each time.</summary>
     /// <param name="words">One or more words, each looked up as by <see cref="IndexOf(string)"/>.</param>
-    /// <param name="mode">Average (default) or sum.</param>
+    /// <param name="combination">Average (default) or sum.</param>
     /// <param name="unknownWords">Throw on unknown words (default) or skip them.</param>
     /// <returns>A new vector of <see cref="Dimension"/> elements.</returns>
     /// <exception cref="ArgumentException"><paramref name="words"/> is empty or holds a null.</exception>
     /// <exception cref="UnknownWordException">Under <see cref="UnknownWordPolicy.Throw"/>, some words are unknown (all are
     /// named); under <see cref="UnknownWordPolicy.Skip"/>, none is known.</exception>
-    public float[] Compose(IEnumerable<string> words, PhraseMode mode = PhraseMode.Average, UnknownWordPolicy unknownWords = UnknownWordPolicy.Throw)
+    public float[] Compose(IEnumerable<string> words, TermCombination combination = TermCombination.Average, UnknownWordPolicy unknownWords = UnknownWordPolicy.Throw)
     {
         var result = new float[Dimension];
-        Compose(words, result, mode, unknownWords);
+        Compose(words, result, combination, unknownWords);
         return result;
     }
 
@@ -244,12 +244,12 @@ public sealed partial class WordVectors
     /// </summary>
     /// <param name="words">One or more words, each looked up as by <see cref="IndexOf(string)"/>.</param>
     /// <param name="destination">Exactly <see cref="Dimension"/> elements.</param>
-    /// <param name="mode">Average (default) or sum.</param>
+    /// <param name="combination">Average (default) or sum.</param>
     /// <param name="unknownWords">Throw on unknown words (default) or skip them.</param>
     /// <returns>How many words were used (skipped unknown words excluded).</returns>
     /// <exception cref="ArgumentException">Wrong destination length; <paramref name="words"/> is empty or holds a null.</exception>
-    /// <exception cref="UnknownWordException">See <see cref="Compose(IEnumerable{string}, PhraseMode, UnknownWordPolicy)"/>.</exception>
-    public int Compose(IEnumerable<string> words, Span<float> destination, PhraseMode mode = PhraseMode.Average, UnknownWordPolicy unknownWords = UnknownWordPolicy.Throw)
+    /// <exception cref="UnknownWordException">See <see cref="Compose(IEnumerable{string}, TermCombination, UnknownWordPolicy)"/>.</exception>
+    public int Compose(IEnumerable<string> words, Span<float> destination, TermCombination combination = TermCombination.Average, UnknownWordPolicy unknownWords = UnknownWordPolicy.Throw)
     {
         ArgumentNullException.ThrowIfNull(words);
         if (destination.Length != Dimension)
@@ -257,9 +257,9 @@ public sealed partial class WordVectors
             throw new ArgumentException($"Expected {Dimension} elements, got {destination.Length}.", nameof(destination));
         }
 
-        if (mode is not (PhraseMode.Average or PhraseMode.Sum))
+        if (combination is not (TermCombination.Average or TermCombination.Sum))
         {
-            throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown phrase mode.");
+            throw new ArgumentOutOfRangeException(nameof(combination), combination, "Unknown phrase combination.");
         }
 
         if (unknownWords is not (UnknownWordPolicy.Throw or UnknownWordPolicy.Skip))
@@ -306,7 +306,7 @@ public sealed partial class WordVectors
             TensorPrimitives.Add(destination, GetVector(rank), destination);
         }
 
-        if (mode == PhraseMode.Average && ranks.Count > 1)
+        if (combination == TermCombination.Average && ranks.Count > 1)
         {
             TensorPrimitives.Divide(destination, ranks.Count, destination);
         }

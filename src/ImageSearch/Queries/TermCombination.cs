@@ -1,6 +1,9 @@
 namespace ImageSearch;
 
-/// <summary>How the weighted terms of a <see cref="QueryBuilder"/> are combined into one query vector.</summary>
+/// <summary>
+/// How several vectors become one: the weighted terms of a <see cref="QueryBuilder"/>, and the words of a phrase
+/// (<c>WordVectors.Compose</c>, <c>WordEmbedder</c>, the engine's word search in ImageSearch.Embeddings).
+/// </summary>
 public enum TermCombination
 {
     /// <summary>Word arithmetic: <c>sum(w_i * v_i)</c>, e.g. king - man + woman.</summary>

@@ -93,7 +93,7 @@ public class WordSpaceTests
         index.Add(13, [0.7f, -0.7f, 0f]); // dog on a beach
         Assert.Equal(10, index.Search(Words.Compose("dog"), 1)[0].Key);
         Assert.Equal(13, index.Search(Words.Compose(["dog", "beach"]), 1)[0].Key);
-        Assert.Equal(13, index.Search(Words.Compose(["dog", "beach"], PhraseMode.Sum), 1)[0].Key);
+        Assert.Equal(13, index.Search(Words.Compose(["dog", "beach"], TermCombination.Sum), 1)[0].Key);
         Assert.Throws<UnknownWordException>(() => Words.Compose(["dog", "zebra"]));
     }
 

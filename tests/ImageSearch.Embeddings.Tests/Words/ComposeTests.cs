@@ -15,8 +15,8 @@ public class ComposeTests
     [Fact]
     public void Sum_adds_and_repeated_words_count_each_time()
     {
-        Assert.Equal([3f, 7f, 18f], V.Compose("red sports car", PhraseMode.Sum));
-        Assert.Equal([2f, 4f, 6f], V.Compose("red red", PhraseMode.Sum));
+        Assert.Equal([3f, 7f, 18f], V.Compose("red sports car", TermCombination.Sum));
+        Assert.Equal([2f, 4f, 6f], V.Compose("red red", TermCombination.Sum));
         Assert.Equal([1f, 2f, 3f], V.Compose("  red \t red  "));
     }
 
@@ -32,16 +32,16 @@ public class ComposeTests
     [Fact]
     public void Skip_policy_ignores_unknown_words()
     {
-        Assert.Equal([2.5f, 3.5f, 4.5f], V.Compose("red flying sports", PhraseMode.Average, UnknownWordPolicy.Skip), new FloatEq(1e-6f));
+        Assert.Equal([2.5f, 3.5f, 4.5f], V.Compose("red flying sports", TermCombination.Average, UnknownWordPolicy.Skip), new FloatEq(1e-6f));
         Span<float> dest = stackalloc float[3];
-        Assert.Equal(1, V.Compose(["zzz", "car"], dest, PhraseMode.Sum, UnknownWordPolicy.Skip));
+        Assert.Equal(1, V.Compose(["zzz", "car"], dest, TermCombination.Sum, UnknownWordPolicy.Skip));
         Assert.Equal([-2f, 0f, 9f], dest.ToArray());
     }
 
     [Fact]
     public void Skip_policy_throws_when_no_word_is_known()
     {
-        var e = Assert.Throws<UnknownWordException>(() => V.Compose("flying boat", PhraseMode.Average, UnknownWordPolicy.Skip));
+        var e = Assert.Throws<UnknownWordException>(() => V.Compose("flying boat", TermCombination.Average, UnknownWordPolicy.Skip));
         Assert.Equal(["flying", "boat"], e.Words);
     }
 
@@ -60,8 +60,8 @@ public class ComposeTests
         Assert.Equal("words", Assert.Throws<ArgumentException>(() => V.Compose(Array.Empty<string>())).ParamName);
         Assert.Equal("words", Assert.Throws<ArgumentException>(() => V.Compose(["red", null!])).ParamName);
         Assert.Equal("destination", Assert.Throws<ArgumentException>(() => V.Compose(["red"], new float[2])).ParamName);
-        Assert.Throws<ArgumentOutOfRangeException>(() => V.Compose("red", (PhraseMode)9));
-        Assert.Throws<ArgumentOutOfRangeException>(() => V.Compose("red", PhraseMode.Sum, (UnknownWordPolicy)9));
+        Assert.Throws<ArgumentOutOfRangeException>(() => V.Compose("red", (TermCombination)9));
+        Assert.Throws<ArgumentOutOfRangeException>(() => V.Compose("red", TermCombination.Sum, (UnknownWordPolicy)9));
     }
 
     private sealed class FloatEq(float tolerance) : IEqualityComparer<float>

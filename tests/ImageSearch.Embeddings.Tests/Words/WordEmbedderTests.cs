@@ -12,7 +12,7 @@ public class WordEmbedderTests
         Assert.Equal(2, e.Dimension);
         Assert.Equal(new[] { 1f, 0f }, await e.EmbedAsync("Cat"));
         Assert.Equal(new[] { 2f, 1.5f }, await e.EmbedAsync("big cat"));
-        Assert.Equal(new[] { 4f, 3f }, await new WordEmbedder(V, PhraseMode.Sum).EmbedAsync("big cat"));
+        Assert.Equal(new[] { 4f, 3f }, await new WordEmbedder(V, TermCombination.Sum).EmbedAsync("big cat"));
         Assert.Equal(new[] { 1f, 0f }, await new WordEmbedder(V, unknownWords: UnknownWordPolicy.Skip).EmbedAsync("fluffy cat"));
     }
 
