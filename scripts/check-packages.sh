@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Checks the packages as a user meets them (run by .ci/run after the tests; a few minutes):
-#  1. packs ImageSearch, ImageSearch.Embeddings and ImageSearch.Cli into artifacts/packages, with no warnings;
+#  1. packs ImageSearch, ImageSearch.Embeddings, ImageSearch.VectorData and ImageSearch.Cli into artifacts/packages,
+#     with no warnings (package validation included);
 #  2. installs the imagesearch tool from that feed into a temporary tool path and, from a temporary folder with an
 #     empty cache (IMAGESEARCH_CACHE), runs words, index, similar, train-devise, search and tags on the Pascal photos,
 #     checking exit codes and the --json output;
 #  3. builds samples/ImageSearch.PackageConsumer against the packed packages (a local feed, not project references)
-#     and runs it; it exits non-zero when one of its checks fails.
+#     and runs it; it exits non-zero when one of its checks fails;
+#  4. the same for samples/ImageSearch.VectorData.Sample (photos and captions through Microsoft.Extensions.VectorData,
+#     10 photos per class with the captions in the sentence folder beside the photos).
 # Needs jq. Skips, saying why, only when the photos are absent (../shared is not beside the checkout).
 # usage: scripts/check-packages.sh [photos folder]     (default ../shared/datasets/pascal-sentences/dataset)
 set -euo pipefail
@@ -26,7 +29,7 @@ step "pack"
 FEED=$ROOT/artifacts/packages
 rm -rf "$FEED"
 dotnet pack ImageSearch.sln -c Release -o "$FEED" -warnaserror -nologo -v:minimal
-for id in ImageSearch ImageSearch.Embeddings ImageSearch.Cli; do
+for id in ImageSearch ImageSearch.Embeddings ImageSearch.VectorData ImageSearch.Cli; do
   ls "$FEED/$id".[0-9]*.nupkg "$FEED/$id".[0-9]*.snupkg >/dev/null || fail "$id: no .nupkg and .snupkg in $FEED"
 done
 CLI_PACKAGE=$(ls "$FEED"/ImageSearch.Cli.[0-9]*.nupkg)
@@ -35,7 +38,7 @@ VERSION=${VERSION%.nupkg}
 echo "version $VERSION"
 # Uncommitted changes pack under the same version: drop earlier builds of it from the NuGet cache so they are not reused.
 NUGET_CACHE=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: *//')
-for id in imagesearch imagesearch.embeddings imagesearch.cli; do rm -rf "${NUGET_CACHE:?}/$id/$VERSION"; done
+for id in imagesearch imagesearch.embeddings imagesearch.vectordata imagesearch.cli; do rm -rf "${NUGET_CACHE:?}/$id/$VERSION"; done
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -80,6 +83,12 @@ step "package consumer (samples/ImageSearch.PackageConsumer, ImageSearch.Embeddi
 CONSUMER=samples/ImageSearch.PackageConsumer/ImageSearch.PackageConsumer.csproj
 dotnet build "$CONSUMER" -c Release -p:ImageSearchVersion="$VERSION" -warnaserror -nologo -v:minimal
 dotnet run --project "$CONSUMER" -c Release --no-build -p:ImageSearchVersion="$VERSION" -- "$PHOTOS" "$WORK/consumer" "$IMAGESEARCH_CACHE/glove"
+
+step "VectorData sample (samples/ImageSearch.VectorData.Sample, ImageSearch.VectorData $VERSION from the feed)"
+CAPTIONS=$(cd "$PHOTOS/../sentence" 2>/dev/null && pwd) || fail "no captions at $PHOTOS/../sentence"
+SAMPLE=samples/ImageSearch.VectorData.Sample/ImageSearch.VectorData.Sample.csproj
+dotnet build "$SAMPLE" -c Release -p:ImageSearchVersion="$VERSION" -warnaserror -nologo -v:minimal
+dotnet run --project "$SAMPLE" -c Release --no-build -p:ImageSearchVersion="$VERSION" -- "$PHOTOS" "$CAPTIONS" "$IMAGESEARCH_CACHE/glove" "$WORK/vectordata" 10
 
 echo
 echo "check-packages: all checks passed ($VERSION)"

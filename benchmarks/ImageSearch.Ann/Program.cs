@@ -5,11 +5,24 @@ using ImageSearch.Ann;
 
 // Recall/QPS harness on TEXMEX files, as ann-benchmarks measures: single mode runs queries one at a time on one thread;
 // batch mode hands every query to SearchBatch on --threads threads.
+if (args.Length > 0 && args[0] == "vectordata")
+{
+    // The ImageSearch.VectorData connector against the raw index (see VectorDataBenchmark).
+    var v = new Args(args[1..]);
+    if (v.Has("help") || !v.Has("base"))
+    {
+        Console.WriteLine(VectorDataBenchmark.Usage);
+        return v.Has("help") ? 0 : 2;
+    }
+
+    return await VectorDataBenchmark.RunAsync(v);
+}
+
 var a = new Args(args);
 if (a.Has("help") || !a.Has("base"))
 {
     Console.WriteLine("""
-        usage: ImageSearch.Ann --base B.fvecs --query Q.fvecs --gt G.ivecs [--index exact|hnsw] [--metric cosine|ip|l2]
+        usage: ImageSearch.Ann [vectordata] --base B.fvecs --query Q.fvecs --gt G.ivecs [--index exact|hnsw] [--metric cosine|ip|l2]
                [--element f32|f16] [--threads N] [--mode single|batch|single,batch] [--ef 40,80,...] [--M 16] [--efc 200]
                [--queries N] [--k 10] [--save file] [--csv out.csv]
         """);

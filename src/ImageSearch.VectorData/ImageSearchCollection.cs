@@ -34,6 +34,7 @@ public sealed class ImageSearchCollection<TKey, TRecord> : VectorStoreCollection
     private readonly CollectionModel _model;
     private readonly CollectionSchema _schema;
     private readonly VectorStoreCollectionMetadata _metadata;
+    private readonly RecordAccessors<TRecord> _accessors;
     private Binding? _binding;
 
     internal ImageSearchCollection(ImageSearchVectorStore store, CollectionState state, CollectionModel model)
@@ -43,6 +44,7 @@ public sealed class ImageSearchCollection<TKey, TRecord> : VectorStoreCollection
         _model = model;
         _schema = CollectionSchema.FromModel(model);
         _metadata = store.CollectionMetadata(state.Name);
+        _accessors = new RecordAccessors<TRecord>(model);
     }
 
     /// <inheritdoc />
@@ -289,7 +291,7 @@ public sealed class ImageSearchCollection<TKey, TRecord> : VectorStoreCollection
 
         // Validate and convert everything before the store changes; a later duplicate key replaces an earlier one.
         var pending = new List<PendingRecord>(list.Count);
-        var rowOfKey = new Dictionary<object, int>();
+        var rowOfKey = new Dictionary<object, int>(list.Count);
         for (int j = 0; j < list.Count; j++)
         {
             PendingRecord p = Prepare(list[j], j, generated, schema, b);
@@ -423,24 +425,43 @@ public sealed class ImageSearchCollection<TKey, TRecord> : VectorStoreCollection
             data[slot] = StoredTypes.ToStored(property.GetValueAsObject(record), schema.Data[slot].Type, property.ModelName);
         }
 
-        var vectors = new float[]?[schema.Vectors.Length];
+        var vectors = new ReadOnlyMemory<float>[schema.Vectors.Length];
         var norms = new float[schema.Vectors.Length];
         norms.AsSpan().Fill(float.NaN);
         for (int v = 0; v < _model.VectorProperties.Count; v++)
         {
             VectorPropertyModel property = _model.VectorProperties[v];
             int slot = b.Vectors[v];
-            float[]? vector = generated[v] is { } g2 ? g2[row] : property.GetValueAsObject(record) switch
+
+            // Not copied: the index copies it while this call holds the batch (no await between here and the index).
+            ReadOnlyMemory<float> vector;
+            if (generated[v] is { } g2)
             {
-                null => null,
-                ReadOnlyMemory<float> m => m.ToArray(),
-                float[] a => a.ToArray(),
-                Embedding<float> e => e.Vector.ToArray(),
-                var other => throw new ArgumentException($"Vector property '{property.ModelName}' of the record with key '{key}' holds a {other.GetType().Name}.", "records"),
-            };
-            if (vector is null)
+                if (g2[row] is not { } embedding)
+                {
+                    continue;
+                }
+
+                vector = embedding;
+            }
+            else
             {
-                continue;
+                switch (property.GetValueAsObject(record))
+                {
+                    case null:
+                        continue;
+                    case ReadOnlyMemory<float> m:
+                        vector = m;
+                        break;
+                    case float[] a:
+                        vector = a;
+                        break;
+                    case Embedding<float> e:
+                        vector = e.Vector;
+                        break;
+                    case var other:
+                        throw new ArgumentException($"Vector property '{property.ModelName}' of the record with key '{key}' holds a {other.GetType().Name}.", "records");
+                }
             }
 
             VectorSchema vs = schema.Vectors[slot];
@@ -449,18 +470,8 @@ public sealed class ImageSearchCollection<TKey, TRecord> : VectorStoreCollection
                 throw new ArgumentException($"Vector property '{property.ModelName}' of the record with key '{key}' has {vector.Length} elements; {vs.Dimensions} expected.", "records");
             }
 
-            double sum = 0;
-            foreach (float x in vector)
-            {
-                if (!float.IsFinite(x))
-                {
-                    throw new ArgumentException($"Vector property '{property.ModelName}' of the record with key '{key}' has a NaN or infinite element.", "records");
-                }
-
-                sum += (double)x * x;
-            }
-
             bool cosine = VectorScoring.Metric(vs.DistanceFunction) == DistanceMetric.Cosine;
+            double sum = SumOfSquares(vector.Span, property.ModelName, key);
             if (cosine && !(sum > 0))
             {
                 throw new ArgumentException($"Vector property '{property.ModelName}' of the record with key '{key}' is zero, which has no direction under {vs.DistanceFunction}.", "records");
@@ -473,14 +484,37 @@ public sealed class ImageSearchCollection<TKey, TRecord> : VectorStoreCollection
         return new PendingRecord(key, data, vectors, norms);
     }
 
+    /// <summary>The vector's squared length; throws for a NaN or infinite element.</summary>
+    private static double SumOfSquares(ReadOnlySpan<float> vector, string property, object key)
+    {
+        // SIMD in float first; the exact double loop only when that overflows, underflows to zero, or meets NaN/infinity.
+        float fast = System.Numerics.Tensors.TensorPrimitives.SumOfSquares(vector);
+        if (float.IsFinite(fast) && fast > 0)
+        {
+            return fast;
+        }
+
+        double sum = 0;
+        foreach (float x in vector)
+        {
+            if (!float.IsFinite(x))
+            {
+                throw new ArgumentException($"Vector property '{property}' of the record with key '{key}' has a NaN or infinite element.", "records");
+            }
+
+            sum += (double)x * x;
+        }
+
+        return sum;
+    }
+
     private TRecord Materialize(int id, StoredRecord stored, bool includeVectors, Binding b)
     {
-        TRecord record = _model.CreateRecord<TRecord>();
-        _model.KeyProperty.SetValueAsObject(record, stored.Key);
-        for (int i = 0; i < _model.DataProperties.Count; i++)
+        TRecord record = _accessors.Create();
+        _accessors.Key(record, stored.Key);
+        for (int i = 0; i < _accessors.Data.Length; i++)
         {
-            DataPropertyModel property = _model.DataProperties[i];
-            property.SetValueAsObject(record, StoredTypes.FromStored(stored.Data[b.Data[i]], property.Type));
+            _accessors.Data[i](record, StoredTypes.FromStored(stored.Data[b.Data[i]], _model.DataProperties[i].Type));
         }
 
         if (includeVectors)
@@ -508,7 +542,7 @@ public sealed class ImageSearchCollection<TKey, TRecord> : VectorStoreCollection
                 }
 
                 Type t = Nullable.GetUnderlyingType(property.Type) ?? property.Type;
-                property.SetValueAsObject(record, t == typeof(float[]) ? vector : t == typeof(Embedding<float>) ? new Embedding<float>(vector) : new ReadOnlyMemory<float>(vector));
+                _accessors.Vectors[v](record, t == typeof(float[]) ? vector : t == typeof(Embedding<float>) ? new Embedding<float>(vector) : new ReadOnlyMemory<float>(vector));
             }
         }
 

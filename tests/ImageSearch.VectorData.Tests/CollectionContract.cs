@@ -68,6 +68,13 @@ public abstract class CollectionContract<TKey, TRecord> : IDisposable
 
     protected abstract Expression<Func<TRecord, object?>> TitleSelector();
 
+    /// <summary>
+    /// This flavour's text collection with this key type: a vector property typed <see cref="string"/> (squared
+    /// Euclidean, flat) embedded by <paramref name="generator"/>, which each flavour sets at another level (store,
+    /// definition, property); in <paramref name="folder"/>, or in memory when it is <see langword="null"/>.
+    /// </summary>
+    protected abstract ITextCollection TextCollection(string? folder, LetterEmbeddingGenerator generator);
+
     protected ImageSearchVectorStore NewStore(bool persistent) => persistent ? new ImageSearchVectorStore(_folder) : new ImageSearchVectorStore();
 
     protected async Task<VectorStoreCollection<TKey, TRecord>> Filled(VectorStore store, string? function = null, string? kind = null, string name = "items")
@@ -402,6 +409,56 @@ public abstract class CollectionContract<TKey, TRecord> : IDisposable
 
         using var reopened = new ImageSearchVectorStore(store.Folder!);
         Assert.Equal(Count - 60, await Collection(reopened, "items", null, IndexKind.Hnsw).GetAsync(_ => true, 10_000).CountAsync());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Text_vectors_are_generated_in_one_batch_searched_replaced_deleted_and_reopened(bool persistent)
+    {
+        string[] texts = ["a cat on a sofa", "two dogs in a park", "a red bus", "boats at sea", "zzz", "the quick brown fox"];
+        Row[] rows = texts.Select((t, i) => new Row(i, t, 0, null, false, [], default, LetterEmbeddingGenerator.Embed(t))).ToArray();
+        var generator = new LetterEmbeddingGenerator();
+        using (ITextCollection collection = TextCollection(persistent ? _folder : null, generator))
+        {
+            await collection.EnsureExistsAsync();
+            await collection.UpsertAsync(texts.Select((t, i) => (i, t)));
+            Assert.Equal(1, generator.Calls); // one batch for the whole upsert
+
+            for (int i = 0; i < texts.Length; i++)
+            {
+                // Every hit scores as the brute force of the generated vectors does, in order; the text itself first.
+                var hits = await collection.SearchAsync(texts[i], texts.Length);
+                var expected = Reference.Top(rows, LetterEmbeddingGenerator.Embed(texts[i]), DistanceFunction.EuclideanSquaredDistance, texts.Length);
+                Assert.Equal(expected.Length, hits.Count);
+                for (int j = 0; j < hits.Count; j++)
+                {
+                    Assert.Equal(expected[j].Score, hits[j].Score, 1e-6 * Math.Max(1, expected[j].Score));
+                    Assert.Equal(Reference.Score(DistanceFunction.EuclideanSquaredDistance, LetterEmbeddingGenerator.Embed(texts[i]), rows[hits[j].Index].Vector), hits[j].Score, 1e-6 * Math.Max(1, hits[j].Score));
+                }
+
+                Assert.Equal(i, hits[0].Index);
+            }
+
+            Assert.Equal(1 + texts.Length, generator.Calls); // one call per search
+            Assert.Equal(2, await collection.GetAsync(2));
+            await Assert.ThrowsAsync<NotSupportedException>(() => collection.GetAsync(2, includeVectors: true)); // the text is not stored
+
+            await collection.UpsertAsync([(1, texts[3])]); // replaces record 1's vector
+            Assert.Equal([1, 3], (await collection.SearchAsync(texts[3], 2)).Select(h => h.Index).Order());
+            Assert.All(await collection.SearchAsync(texts[3], 2), h => Assert.Equal(0, h.Score, 1e-6));
+            await collection.DeleteAsync(4);
+            Assert.Null(await collection.GetAsync(4));
+            Assert.DoesNotContain(4, (await collection.SearchAsync(texts[4], texts.Length)).Select(h => h.Index));
+        }
+
+        if (persistent)
+        {
+            using ITextCollection reopened = TextCollection(_folder, new LetterEmbeddingGenerator());
+            Assert.Equal([1, 3], (await reopened.SearchAsync(texts[3], 2)).Select(h => h.Index).Order());
+            Assert.Null(await reopened.GetAsync(4));
+            Assert.Equal(texts.Length - 1, (await reopened.SearchAsync("anything", 100)).Count);
+        }
     }
 
     [Fact]

@@ -35,6 +35,19 @@ public sealed class AttributedRecord<TKey>
     public int Index { get; set; }
 }
 
+/// <summary>A record whose vector is generated from its text by the store's embedding generator.</summary>
+public sealed class AttributedText<TKey>
+{
+    [VectorStoreKey]
+    public TKey Id { get; set; } = default!;
+
+    [VectorStoreData]
+    public int Index { get; set; }
+
+    [VectorStoreVector(Row.Dimensions, DistanceFunction = DistanceFunction.EuclideanSquaredDistance, IndexKind = IndexKind.Flat)]
+    public string? Text { get; set; }
+}
+
 public abstract class AttributedContract<TKey> : CollectionContract<TKey, AttributedRecord<TKey>>
     where TKey : notnull
 {
@@ -74,6 +87,14 @@ public abstract class AttributedContract<TKey> : CollectionContract<TKey, Attrib
     protected override Expression<Func<AttributedRecord<TKey>, object?>> RankSelector() => r => r.Rank;
 
     protected override Expression<Func<AttributedRecord<TKey>, object?>> TitleSelector() => r => r.Title;
+
+    // The generator on the store.
+    protected override ITextCollection TextCollection(string? folder, LetterEmbeddingGenerator generator)
+    {
+        var store = new ImageSearchVectorStore(new ImageSearchVectorStoreOptions { Folder = folder, EmbeddingGenerator = generator });
+        return new TextCollection<TKey, AttributedText<TKey>>(store, store.GetCollection<TKey, AttributedText<TKey>>("texts"),
+            Key, (key, index, text) => new() { Id = key, Index = index, Text = text }, r => r.Index);
+    }
 }
 
 public sealed class AttributedGuidKeys : AttributedContract<Guid>
@@ -119,6 +140,15 @@ public sealed class PlainRecord<TKey>
     public int Index { get; set; }
 
     public string? NotStored { get; set; }
+}
+
+public sealed class PlainText<TKey>
+{
+    public TKey Key { get; set; } = default!;
+
+    public int Index { get; set; }
+
+    public string? Body { get; set; }
 }
 
 public abstract class DefinitionContract<TKey> : CollectionContract<TKey, PlainRecord<TKey>>
@@ -175,6 +205,24 @@ public abstract class DefinitionContract<TKey> : CollectionContract<TKey, PlainR
     protected override Expression<Func<PlainRecord<TKey>, object?>> RankSelector() => r => r.Rank;
 
     protected override Expression<Func<PlainRecord<TKey>, object?>> TitleSelector() => r => r.Name;
+
+    // The generator on the definition.
+    protected override ITextCollection TextCollection(string? folder, LetterEmbeddingGenerator generator)
+    {
+        var store = new ImageSearchVectorStore(new ImageSearchVectorStoreOptions { Folder = folder });
+        var definition = new VectorStoreCollectionDefinition
+        {
+            EmbeddingGenerator = generator,
+            Properties =
+            [
+                new VectorStoreKeyProperty("Key", typeof(TKey)),
+                new VectorStoreDataProperty("Index", typeof(int)),
+                new VectorStoreVectorProperty("Body", typeof(string), Row.Dimensions) { DistanceFunction = DistanceFunction.EuclideanSquaredDistance, IndexKind = IndexKind.Flat },
+            ],
+        };
+        return new TextCollection<TKey, PlainText<TKey>>(store, store.GetCollection<TKey, PlainText<TKey>>("texts", definition),
+            Key, (key, index, text) => new() { Key = key, Index = index, Body = text }, r => r.Index);
+    }
 }
 
 public sealed class DefinitionGuidKeys : DefinitionContract<Guid>
@@ -258,6 +306,26 @@ public abstract class DynamicContract<TKeyValue> : CollectionContract<object, Di
     protected override Expression<Func<Dictionary<string, object?>, object?>> RankSelector() => r => r["Rank"];
 
     protected override Expression<Func<Dictionary<string, object?>, object?>> TitleSelector() => r => r["Title"];
+
+    // The generator on the vector property.
+    protected override ITextCollection TextCollection(string? folder, LetterEmbeddingGenerator generator)
+    {
+        var store = new ImageSearchVectorStore(new ImageSearchVectorStoreOptions { Folder = folder });
+        var definition = new VectorStoreCollectionDefinition
+        {
+            Properties =
+            [
+                new VectorStoreKeyProperty("Id", typeof(TKeyValue)),
+                new VectorStoreDataProperty("Index", typeof(int)),
+                new VectorStoreVectorProperty("Text", typeof(string), Row.Dimensions)
+                {
+                    EmbeddingGenerator = generator, DistanceFunction = DistanceFunction.EuclideanSquaredDistance, IndexKind = IndexKind.Flat,
+                },
+            ],
+        };
+        return new TextCollection<object, Dictionary<string, object?>>(store, store.GetDynamicCollection("texts", definition),
+            Key, (key, index, text) => new() { ["Id"] = key, ["Index"] = index, ["Text"] = text }, r => (int)r["Index"]!);
+    }
 }
 
 public sealed class DynamicGuidKeys : DynamicContract<Guid>

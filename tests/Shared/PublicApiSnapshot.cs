@@ -43,9 +43,16 @@ internal static class PublicApiSnapshot
         Assert.Fail(message.ToString());
     }
 
-    /// <summary>The public API text: no assembly attributes (InternalsVisibleTo, build metadata), \n line ends, one final newline.</summary>
+    /// <summary>
+    /// The public API text: no assembly attributes (InternalsVisibleTo, build metadata), no async-iterator attributes
+    /// (they name compiler-generated types that change with unrelated edits), \n line ends, one final newline.
+    /// </summary>
     internal static string Generate(Assembly assembly)
-        => assembly.GeneratePublicApi(new ApiGeneratorOptions { IncludeAssemblyAttributes = false })
+        => assembly.GeneratePublicApi(new ApiGeneratorOptions
+            {
+                IncludeAssemblyAttributes = false,
+                ExcludeAttributes = ["System.Runtime.CompilerServices.AsyncIteratorStateMachineAttribute"],
+            })
             .Replace("\r\n", "\n").TrimEnd('\n') + "\n";
 
     /// <summary>Lines only in the approved file ("-") and only in the current API ("+"), at most 40 of each.</summary>

@@ -191,6 +191,7 @@ internal sealed class CollectionState
             try
             {
                 var ids = new long[batch.Count];
+                _ids.EnsureCapacity(_ids.Count + batch.Count);
                 for (int j = 0; j < batch.Count; j++)
                 {
                     PendingRecord p = batch[j];
@@ -214,15 +215,15 @@ internal sealed class CollectionState
                 for (int v = 0; v < _indexes.Length; v++)
                 {
                     int dims = schema.Vectors[v].Dimensions;
-                    int n = batch.Count(p => p.Vectors[v] is not null);
+                    int n = batch.Count(p => p.HasVector(v));
                     var keys = new long[n];
-                    var rows = new float[n * dims];
+                    var rows = new float[checked(n * dims)];
                     for (int j = 0, k = 0; j < batch.Count; j++)
                     {
-                        if (batch[j].Vectors[v] is { } vector)
+                        if (batch[j].HasVector(v))
                         {
                             keys[k] = ids[j];
-                            vector.CopyTo(rows, k * dims);
+                            batch[j].Vectors[v].Span.CopyTo(rows.AsSpan(k * dims, dims));
                             k++;
                         }
                     }

@@ -17,14 +17,19 @@ internal sealed class StoredRecord(object key, object?[] data, float[] norms)
     public bool HasVector(int vector) => !float.IsNaN(Norms[vector]);
 }
 
-/// <summary>A validated record on its way into the store: vectors already copied, checked and (for cosine) measured.</summary>
-internal sealed class PendingRecord(object key, object?[] data, float[]?[] vectors, float[] norms)
+/// <summary>
+/// A validated record on its way into the store: vectors checked and (for cosine) measured, not copied (the index
+/// copies them); a vector property without a vector has a NaN norm.
+/// </summary>
+internal sealed class PendingRecord(object key, object?[] data, ReadOnlyMemory<float>[] vectors, float[] norms)
 {
     public object Key { get; } = key;
 
     public object?[] Data { get; } = data;
 
-    public float[]?[] Vectors { get; } = vectors;
+    public ReadOnlyMemory<float>[] Vectors { get; } = vectors;
 
     public float[] Norms { get; } = norms;
+
+    public bool HasVector(int vector) => !float.IsNaN(Norms[vector]);
 }

@@ -32,9 +32,10 @@ public partial class ReadmeSync
         string root = RepoRoot();
         string readme = File.ReadAllText(Path.Combine(root, "README.md")).Replace("\r\n", "\n");
         var regions = Regions(Path.Combine(root, "tests", "ImageSearch.Tests", "Readme"))
-            .Concat(Directory.Exists(Path.Combine(root, "tests", "ImageSearch.Embeddings.Tests", "Readme"))
-                ? Regions(Path.Combine(root, "tests", "ImageSearch.Embeddings.Tests", "Readme"))
-                : [])
+            .Concat(new[] { "ImageSearch.Embeddings.Tests", "ImageSearch.VectorData.Tests" }
+                .Select(project => Path.Combine(root, "tests", project, "Readme"))
+                .Where(Directory.Exists)
+                .SelectMany(Regions))
             .ToList();
         Assert.NotEmpty(regions);
         foreach (var (file, name, code) in regions)

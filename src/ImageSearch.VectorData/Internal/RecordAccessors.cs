@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+using System.Linq.Expressions;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.VectorData.ProviderServices;
+
+namespace ImageSearch;
+
+/// <summary>
+/// Makes result records: for record classes, a constructor and property setters compiled once per process and property
+/// (the abstractions' accessors call <see cref="PropertyInfo.SetValue(object, object)"/> and <see cref="Activator"/>,
+/// which together cost more than the rest of a search hit); <c>Dictionary&lt;string, object?&gt;</c> records, and
+/// runtimes without compiled code, keep the abstractions' accessors. A <see langword="null"/> value leaves the
+/// property's default, as the abstractions' setters do.
+/// </summary>
+internal sealed class RecordAccessors<TRecord>
+    where TRecord : class
+{
+    private static readonly ConcurrentDictionary<PropertyInfo, Action<TRecord, object?>> Setters = new();
+
+    private static readonly Func<TRecord>? Constructor = CompileConstructor();
+
+    private readonly CollectionModel _model;
+
+    public RecordAccessors(CollectionModel model)
+    {
+        _model = model;
+        Key = Setter(model.KeyProperty);
+        Data = model.DataProperties.Select(Setter).ToArray();
+        Vectors = model.VectorProperties.Select(Setter).ToArray();
+    }
+
+    public Action<TRecord, object?> Key { get; }
+
+    /// <summary>Setters of the data properties, in the model's order.</summary>
+    public Action<TRecord, object?>[] Data { get; }
+
+    /// <summary>Setters of the vector properties, in the model's order.</summary>
+    public Action<TRecord, object?>[] Vectors { get; }
+
+    public TRecord Create() => Constructor is { } create ? create() : _model.CreateRecord<TRecord>();
+
+    private static bool Compiles => RuntimeFeature.IsDynamicCodeCompiled && typeof(TRecord) != typeof(Dictionary<string, object?>);
+
+    private static Action<TRecord, object?> Setter(PropertyModel property)
+    {
+        if (!Compiles || property.PropertyInfo is not { CanWrite: true } info || !info.DeclaringType!.IsAssignableFrom(typeof(TRecord)))
+        {
+            return property.SetValueAsObject;
+        }
+
+        return Setters.GetOrAdd(info, static p =>
+        {
+            ParameterExpression record = Expression.Parameter(typeof(TRecord), "record");
+            ParameterExpression value = Expression.Parameter(typeof(object), "value");
+            Expression body = Expression.IfThen(
+                Expression.NotEqual(value, Expression.Constant(null)),
+                Expression.Assign(Expression.Property(record, p), Expression.Convert(value, p.PropertyType)));
+            return Expression.Lambda<Action<TRecord, object?>>(body, record, value).Compile();
+        });
+    }
+
+    private static Func<TRecord>? CompileConstructor()
+        => Compiles && typeof(TRecord).GetConstructor(Type.EmptyTypes) is { } constructor
+            ? Expression.Lambda<Func<TRecord>>(Expression.New(constructor)).Compile()
+            : null;
+}
