@@ -86,7 +86,9 @@ function card(r, isQuery) {
   const a = document.createElement("a");
   a.href = `/photos/${enc(r.path)}`; a.target = "_blank";
   const img = document.createElement("img");
-  img.src = `/thumbs/${enc(r.path)}`; img.alt = r.label; img.loading = "lazy";
+  img.src = `/thumbs/${enc(r.path)}`; img.alt = r.label;
+  // The server refuses photos that are gone or are links out of the folder: say so instead of a broken image.
+  img.onerror = () => { li.classList.add("unavailable"); img.alt = "photo not available"; };
   a.appendChild(img);
   const caption = document.createElement("div");
   caption.className = "caption";
