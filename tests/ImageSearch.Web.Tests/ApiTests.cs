@@ -97,6 +97,8 @@ public sealed class ApiTests(WebIndexFixture index) : IDisposable
 
         using var corrupt = new ByteArrayContent("not a photo at all"u8.ToArray());
         await ErrorOf(await Client().PostAsync("/api/similar", corrupt), HttpStatusCode.BadRequest);
+        using var form = new StringContent("a=b", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded");
+        await ErrorOf(await Client().PostAsync("/api/similar", form), HttpStatusCode.BadRequest);
         using var empty = new ByteArrayContent([]);
         await ErrorOf(await Client().PostAsync("/api/similar", empty), HttpStatusCode.BadRequest);
 

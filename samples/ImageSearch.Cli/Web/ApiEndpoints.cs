@@ -22,7 +22,7 @@ public static class ApiEndpoints
         api.MapGet("/similar", SimilarAsync).WithSummary("Look-alikes of an indexed photo, class-weighted when class is given.")
             .Produces<ResultRow[]>().Produces<ErrorBody>(400).Produces<ErrorBody>(404);
         api.MapPost("/similar", SimilarUploadAsync).WithSummary("Look-alikes of an uploaded photo (the request body: JPEG, PNG, WebP, GIF or BMP bytes).")
-            .Accepts<byte[]>("application/octet-stream", "image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp")
+            .Accepts<byte[]>("*/*") // any declared type: the bytes decide (a wrong type gets a JSON 400, not a bare 415)
             .Produces<ResultRow[]>().Produces<ErrorBody>(400).Produces<ErrorBody>(413);
         api.MapGet("/tags", TagsAsync).WithSummary("Words for an indexed photo (DeViSE).")
             .Produces<ResultRow[]>().Produces<ErrorBody>(404).Produces<ErrorBody>(409);

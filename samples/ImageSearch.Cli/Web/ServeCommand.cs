@@ -49,15 +49,8 @@ public static class ServeCommand
 
         stdout.WriteLine($"listening on {Address(host)}  (Ctrl+C stops)");
         stdout.Flush();
-        try
-        {
-            await Task.Delay(Timeout.Infinite, ct);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        await host.StopAsync(CancellationToken.None);
+        // Ctrl+C reaches the host's console lifetime (SIGINT, SIGTERM) or the CLI's token: either stops the server.
+        await host.WaitForShutdownAsync(ct);
         return 0;
     }
 
