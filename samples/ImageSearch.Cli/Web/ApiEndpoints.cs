@@ -48,8 +48,8 @@ public static class ApiEndpoints
 
         var combination = combine?.ToLowerInvariant() switch
         {
-            null or "" or "average" => TermCombination.Average,
-            "sum" => TermCombination.Sum,
+            null or "" or "average" => PhraseMode.Average,
+            "sum" => PhraseMode.Sum,
             _ => throw new ApiException(StatusCodes.Status400BadRequest, $"'combine' is average or sum, not '{combine}'."),
         };
         int n = K(k, options);
