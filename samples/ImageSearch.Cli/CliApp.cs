@@ -23,6 +23,8 @@ public static class CliApp
                                        train the DeViSE head (photos -> word space) on the folder labels, stored with the index
           imagesearch tags <image> --index <dir> [-k 10]          words for a photo (DeViSE)
           imagesearch search <word> [<word> ...] --index <dir> [-k 10]   photos for words (DeViSE)
+          imagesearch serve --index <dir> [--port 5080]
+                                       the search page and its JSON API on http://localhost:<port>/ (Ctrl+C stops)
           imagesearch demo <pascal dataset folder> [--work <dir>] [-k 5]
                                        the walkthrough on Pascal Sentences (one sub-folder of photos per class)
 
@@ -71,6 +73,7 @@ public static class CliApp
                 "train-devise" => await TrainDeviseAsync(a, output, errConsole, glove, cancellationToken),
                 "tags" => await TagsAsync(a, output, glove, cancellationToken),
                 "search" => await SearchAsync(a, output, glove, cancellationToken),
+                "serve" => await Web.ServeCommand.RunAsync(a, stdout, glove, cancellationToken),
                 "demo" => await Demo.RunAsync(a, output, errConsole, glove, cancellationToken),
                 _ => throw new UsageException($"Unknown command '{a.Command}'."),
             };

@@ -23,7 +23,7 @@ var failed = new List<string>();
 // The generators: ImageSearch.Embeddings' embedders as Microsoft.Extensions.AI IEmbeddingGenerators.
 using var images = new OnnxImageEmbedder(ImageModels.MobileNetV2());   // bundled in the package
 WordVectors glove = await Glove.OpenAsync(args[2]);
-var words = new WordEmbedder(glove, PhraseMode.Average, UnknownWordPolicy.Skip);
+var words = new WordEmbedder(glove, TermCombination.Average, UnknownWordPolicy.Skip);
 using IEmbeddingGenerator<DataContent, Embedding<float>> imageGenerator = images.AsIEmbeddingGenerator();
 using IEmbeddingGenerator<string, Embedding<float>> textGenerator = words.AsIEmbeddingGenerator();
 

@@ -109,7 +109,7 @@ public sealed class RealGeneratorTests
     public async Task GloVe_embeds_captions_and_finds_them_by_other_words()
     {
         WordVectors glove = await Glove.OpenAsync(RepositoryFiles.Data!.GloveFolder);
-        var words = new WordEmbedder(glove, PhraseMode.Average, UnknownWordPolicy.Skip);
+        var words = new WordEmbedder(glove, TermCombination.Average, UnknownWordPolicy.Skip);
         string[] captions = ["a black dog runs on the grass", "a cat sleeps on a sofa", "a red bus in the street", "a sailing boat on the sea", "an airplane in the sky"];
         using var store = new ImageSearchVectorStore(new ImageSearchVectorStoreOptions { EmbeddingGenerator = words.AsIEmbeddingGenerator() });
         var collection = store.GetCollection<int, CaptionRecord>("captions");
