@@ -14,6 +14,7 @@ internal static class VectorDataBenchmark
     public const string Usage = """
         usage: ImageSearch.Ann vectordata --base B.fvecs --query Q.fvecs --gt G.ivecs --words W.txt
                [--index hnsw|exact] [--limit N] [--queries N] [--k 10] [--M 16] [--efc 200] [--ef 64] [--rounds 3]
+               [--build-rounds 1]   (alternating raw builds and upserts; the best of each counts)
                [--folder DIR]   (a persistent store: upsert then includes writing the files, raw adds Save, and the raw
                                  search runs on the store's own saved graph, so only the connector differs)
           --limit N keeps the first N base rows (recall is then against an exact search of those rows, not --gt).
@@ -26,6 +27,7 @@ internal static class VectorDataBenchmark
         int limit = int.Parse(a.Get("limit", int.MaxValue.ToString(culture)), culture);
         int k = int.Parse(a.Get("k", "10"), culture);
         int rounds = int.Parse(a.Get("rounds", "3"), culture);
+        int buildRounds = int.Parse(a.Get("build-rounds", "1"), culture);
         var hnsw = new HnswOptions
         {
             M = int.Parse(a.Get("M", "16"), culture),
@@ -60,29 +62,48 @@ internal static class VectorDataBenchmark
         }
 
         await WarmUpAsync(kind, hnsw, dim, keys, baseData, records);
-        Collect();
-        var sw = Stopwatch.StartNew();
-        IVectorIndex raw = kind == "exact" ? new ExactIndex(dim, DistanceMetric.Cosine) : new HnswIndex(dim, DistanceMetric.Cosine, hnsw);
-        raw.AddRange(keys, baseData);
-        double rawAdd = sw.Elapsed.TotalSeconds;
-        double rawSave = 0;
-        if (folder is not null)
+        var storeOptions = new ImageSearchVectorStoreOptions { Folder = folder is null ? null : Path.Combine(folder, "store"), Hnsw = hnsw };
+        IVectorIndex raw = null!;
+        ImageSearchVectorStore store = null!;
+        VectorStoreCollection<int, WordRecord> collection = null!;
+        double rawAdd = double.MaxValue, rawSave = 0, upsert = double.MaxValue;
+        var sw = new Stopwatch();
+        for (int round = 0; round < buildRounds; round++)
         {
-            Directory.CreateDirectory(folder);
+            store?.Dispose();
+            raw = null!;
+            Collect();
             sw.Restart();
-            raw.Save(Path.Combine(folder, "raw.isindex"));
-            rawSave = sw.Elapsed.TotalSeconds;
+            raw = kind == "exact" ? new ExactIndex(dim, DistanceMetric.Cosine) : new HnswIndex(dim, DistanceMetric.Cosine, hnsw);
+            raw.AddRange(keys, baseData);
+            double add = sw.Elapsed.TotalSeconds, save = 0;
+            if (folder is not null)
+            {
+                Directory.CreateDirectory(folder);
+                sw.Restart();
+                raw.Save(Path.Combine(folder, "raw.isindex"));
+                save = sw.Elapsed.TotalSeconds;
+            }
+
+            if (add + save < rawAdd + rawSave)
+            {
+                (rawAdd, rawSave) = (add, save);
+            }
+
+            Collect();
+            store = new ImageSearchVectorStore(storeOptions);
+            collection = store.GetCollection<int, WordRecord>("glove", Definition(dim, kind));
+            await collection.EnsureCollectionDeletedAsync();
+            await collection.EnsureCollectionExistsAsync();
+            sw.Restart();
+            await collection.UpsertAsync(records);
+            upsert = Math.Min(upsert, sw.Elapsed.TotalSeconds);
+            if (buildRounds > 1)
+            {
+                Console.WriteLine($"# build round {round + 1}: raw {add + save:F3} s, upsert {sw.Elapsed.TotalSeconds:F3} s");
+            }
         }
 
-        Collect();
-        var storeOptions = new ImageSearchVectorStoreOptions { Folder = folder is null ? null : Path.Combine(folder, "store"), Hnsw = hnsw };
-        var store = new ImageSearchVectorStore(storeOptions);
-        VectorStoreCollection<int, WordRecord> collection = store.GetCollection<int, WordRecord>("glove", Definition(dim, kind));
-        await collection.EnsureCollectionDeletedAsync();
-        await collection.EnsureCollectionExistsAsync();
-        sw.Restart();
-        await collection.UpsertAsync(records);
-        double upsert = sw.Elapsed.TotalSeconds;
         double rawTotal = rawAdd + rawSave;
         Console.WriteLine($"raw AddRange{(folder is null ? "" : " + Save")}: {rawTotal:F2} s; UpsertAsync: {upsert:F2} s; ratio {upsert / rawTotal:F2} (goal <= 1.5)");
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.VectorData;
 
 namespace ImageSearch;
@@ -194,8 +195,9 @@ internal sealed class CollectionState
                 _ids.EnsureCapacity(_ids.Count + batch.Count);
                 for (int j = 0; j < batch.Count; j++)
                 {
-                    PendingRecord p = batch[j];
-                    if (_ids.TryGetValue(p.Key, out int id))
+                    StoredRecord record = batch[j].Record;
+                    ref int id = ref CollectionsMarshal.GetValueRefOrAddDefault(_ids, record.Key, out bool exists);
+                    if (exists)
                     {
                         foreach (IVectorIndex index in _indexes)
                         {
@@ -205,22 +207,26 @@ internal sealed class CollectionState
                     else
                     {
                         id = NewId();
-                        _ids.Add(p.Key, id);
                     }
 
-                    _records[id] = new StoredRecord(p.Key, p.Data, p.Norms);
+                    _records[id] = record;
                     ids[j] = id;
                 }
 
                 for (int v = 0; v < _indexes.Length; v++)
                 {
                     int dims = schema.Vectors[v].Dimensions;
-                    int n = batch.Count(p => p.HasVector(v));
+                    int n = 0;
+                    for (int j = 0; j < batch.Count; j++)
+                    {
+                        n += batch[j].Record.HasVector(v) ? 1 : 0;
+                    }
+
                     var keys = new long[n];
                     var rows = new float[checked(n * dims)];
                     for (int j = 0, k = 0; j < batch.Count; j++)
                     {
-                        if (batch[j].HasVector(v))
+                        if (batch[j].Record.HasVector(v))
                         {
                             keys[k] = ids[j];
                             batch[j].Vectors[v].Span.CopyTo(rows.AsSpan(k * dims, dims));

@@ -7,16 +7,19 @@ using Microsoft.Extensions.VectorData.ProviderServices;
 namespace ImageSearch;
 
 /// <summary>
-/// Makes result records: for record classes, a constructor and property setters compiled once per process and property
-/// (the abstractions' accessors call <see cref="PropertyInfo.SetValue(object, object)"/> and <see cref="Activator"/>,
-/// which together cost more than the rest of a search hit); <c>Dictionary&lt;string, object?&gt;</c> records, and
-/// runtimes without compiled code, keep the abstractions' accessors. A <see langword="null"/> value leaves the
-/// property's default, as the abstractions' setters do.
+/// Reads and makes records: for record classes, a constructor and property getters and setters compiled once per
+/// process and property (the abstractions' accessors call <see cref="PropertyInfo.GetValue(object)"/>,
+/// <see cref="PropertyInfo.SetValue(object, object)"/> and <see cref="Activator"/>, which cost more than the rest of a
+/// search hit, and as much as an exact index's whole insert of a row); <c>Dictionary&lt;string, object?&gt;</c>
+/// records, and runtimes without compiled code, keep the abstractions' accessors. A <see langword="null"/> value leaves
+/// the property's default, as the abstractions' setters do.
 /// </summary>
 internal sealed class RecordAccessors<TRecord>
     where TRecord : class
 {
     private static readonly ConcurrentDictionary<PropertyInfo, Action<TRecord, object?>> Setters = new();
+
+    private static readonly ConcurrentDictionary<PropertyInfo, Func<TRecord, object?>> Getters = new();
 
     private static readonly Func<TRecord>? Constructor = CompileConstructor();
 
@@ -28,7 +31,19 @@ internal sealed class RecordAccessors<TRecord>
         Key = Setter(model.KeyProperty);
         Data = model.DataProperties.Select(Setter).ToArray();
         Vectors = model.VectorProperties.Select(Setter).ToArray();
+        GetKey = Getter(model.KeyProperty);
+        GetData = model.DataProperties.Select(Getter).ToArray();
+        GetVectors = model.VectorProperties.Select(Getter).ToArray();
     }
+
+    /// <summary>Getter of the key property.</summary>
+    public Func<TRecord, object?> GetKey { get; }
+
+    /// <summary>Getters of the data properties, in the model's order.</summary>
+    public Func<TRecord, object?>[] GetData { get; }
+
+    /// <summary>Getters of the vector properties, in the model's order.</summary>
+    public Func<TRecord, object?>[] GetVectors { get; }
 
     public Action<TRecord, object?> Key { get; }
 
@@ -57,6 +72,22 @@ internal sealed class RecordAccessors<TRecord>
                 Expression.NotEqual(value, Expression.Constant(null)),
                 Expression.Assign(Expression.Property(record, p), Expression.Convert(value, p.PropertyType)));
             return Expression.Lambda<Action<TRecord, object?>>(body, record, value).Compile();
+        });
+    }
+
+    private static Func<TRecord, object?> Getter(PropertyModel property)
+    {
+        if (!Compiles || property.PropertyInfo is not { CanRead: true } info || !info.DeclaringType!.IsAssignableFrom(typeof(TRecord)))
+        {
+            return property.GetValueAsObject;
+        }
+
+        return Getters.GetOrAdd(info, static p =>
+        {
+            // Boxing a Nullable<T> without a value gives null, as PropertyInfo.GetValue does.
+            ParameterExpression record = Expression.Parameter(typeof(TRecord), "record");
+            Expression body = Expression.Convert(Expression.Property(record, p), typeof(object));
+            return Expression.Lambda<Func<TRecord, object?>>(body, record).Compile();
         });
     }
 

@@ -18,18 +18,8 @@ internal sealed class StoredRecord(object key, object?[] data, float[] norms)
 }
 
 /// <summary>
-/// A validated record on its way into the store: vectors checked and (for cosine) measured, not copied (the index
-/// copies them); a vector property without a vector has a NaN norm.
+/// A validated record on its way into the store: the record as it will be stored (made once, in one pass over the
+/// caller's record), and its vectors, checked and (for cosine) measured, not copied (the index copies them); a vector
+/// property without a vector has a NaN norm.
 /// </summary>
-internal sealed class PendingRecord(object key, object?[] data, ReadOnlyMemory<float>[] vectors, float[] norms)
-{
-    public object Key { get; } = key;
-
-    public object?[] Data { get; } = data;
-
-    public ReadOnlyMemory<float>[] Vectors { get; } = vectors;
-
-    public float[] Norms { get; } = norms;
-
-    public bool HasVector(int vector) => !float.IsNaN(Norms[vector]);
-}
+internal readonly record struct PendingRecord(StoredRecord Record, ReadOnlyMemory<float>[] Vectors);
