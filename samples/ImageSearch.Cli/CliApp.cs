@@ -301,8 +301,10 @@ public static class CliApp
         DeviseTrainingSummary? summary = null;
         await err.Status().StartAsync($"training DeViSE on {engine.Count} photos...", async ctx =>
         {
-            var o = options with { EpochCompleted = e => ctx.Status($"training DeViSE: epoch {e.Epoch}/{options.Epochs}, loss {e.TrainingLoss:F4}") };
-            summary = await engine.TrainDeviseAsync(o, cancellationToken: ct);
+            var progress = new InlineProgress<DeviseTrainingProgress>(p => ctx.Status(p.Stage == DeviseTrainingStage.EmbeddingViews
+                ? $"embedding photo views for DeViSE: {p.Completed}/{p.Total}"
+                : $"training DeViSE: epoch {p.Completed}/{p.Total}, loss {p.Epoch?.TrainingLoss:F4}"));
+            summary = await engine.TrainDeviseAsync(options, progress: progress, cancellationToken: ct);
         });
         return summary!;
     }

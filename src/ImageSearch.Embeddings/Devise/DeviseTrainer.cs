@@ -35,10 +35,13 @@ public sealed class DeviseTrainer
     /// <param name="targets">n x <paramref name="targetDimension"/> elements: the word vector of each row's label (non-zero).</param>
     /// <param name="featureDimension">Length of each feature row.</param>
     /// <param name="targetDimension">Length of each target row.</param>
+    /// <param name="progress">Told after each epoch (on the training thread); may be <see langword="null"/>.</param>
     /// <param name="cancellationToken">Checked between mini-batches.</param>
     /// <returns>The head with the best validation loss, and the history.</returns>
     /// <exception cref="ArgumentException">Shapes disagree, fewer than 2 training rows, or a NaN/infinite/zero-target row.</exception>
-    public DeviseTrainingResult Train(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, int featureDimension, int targetDimension, CancellationToken cancellationToken = default)
+    public DeviseTrainingResult Train(
+        ReadOnlySpan<float> features, ReadOnlySpan<float> targets, int featureDimension, int targetDimension,
+        IProgress<DeviseEpoch>? progress = null, CancellationToken cancellationToken = default)
     {
         int n = CheckShapes(features, targets, featureDimension, targetDimension, nameof(features), nameof(targets));
         int nVal = (int)Math.Floor(n * (double)Options.ValidationFraction);
@@ -51,7 +54,7 @@ public sealed class DeviseTrainer
         float[] vt = Gather(targets, order.AsSpan(0, nVal), targetDimension);
         float[] tx = Gather(features, order.AsSpan(nVal), featureDimension);
         float[] tt = Gather(targets, order.AsSpan(nVal), targetDimension);
-        return Train(tx, tt, vx, vt, featureDimension, targetDimension, cancellationToken);
+        return Train(tx, tt, vx, vt, featureDimension, targetDimension, progress, cancellationToken);
     }
 
     /// <summary>
@@ -64,13 +67,14 @@ public sealed class DeviseTrainer
     /// <param name="validationTargets">Validation targets (empty exactly when <paramref name="validationFeatures"/> is).</param>
     /// <param name="featureDimension">Length of each feature row.</param>
     /// <param name="targetDimension">Length of each target row.</param>
+    /// <param name="progress">Told after each epoch (on the training thread); may be <see langword="null"/>.</param>
     /// <param name="cancellationToken">Checked between mini-batches.</param>
     /// <returns>The head and the history.</returns>
-    /// <exception cref="ArgumentException">See <see cref="Train(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, CancellationToken)"/>.</exception>
+    /// <exception cref="ArgumentException">See <see cref="Train(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, IProgress{DeviseEpoch}?, CancellationToken)"/>.</exception>
     public DeviseTrainingResult Train(
         ReadOnlySpan<float> features, ReadOnlySpan<float> targets,
         ReadOnlySpan<float> validationFeatures, ReadOnlySpan<float> validationTargets,
-        int featureDimension, int targetDimension, CancellationToken cancellationToken = default)
+        int featureDimension, int targetDimension, IProgress<DeviseEpoch>? progress = null, CancellationToken cancellationToken = default)
     {
         int n = CheckShapes(features, targets, featureDimension, targetDimension, nameof(features), nameof(targets));
         if (n < 2) throw new ArgumentException("Training needs at least 2 rows.", nameof(features));
@@ -162,7 +166,7 @@ public sealed class DeviseTrainer
             }
             var e = new DeviseEpoch(epoch, lr, trainLoss, valLoss);
             epochs.Add(e);
-            o.EpochCompleted?.Invoke(e);
+            progress?.Report(e);
 
             if (valLoss is float v)
             {

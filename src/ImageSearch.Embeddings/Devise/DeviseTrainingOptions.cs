@@ -133,9 +133,6 @@ public sealed record DeviseTrainingOptions
     /// </summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
 
-    /// <summary>Called after each epoch (on the training thread); may be <see langword="null"/>.</summary>
-    public Action<DeviseEpoch>? EpochCompleted { get; init; }
-
     internal void Validate()
     {
         static void Range(bool ok, string name, object value, string why)

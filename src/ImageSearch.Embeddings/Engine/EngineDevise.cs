@@ -28,7 +28,7 @@ internal static class EngineDevise
 
     public static async Task<(State State, DeviseTrainingSummary Summary)> TrainAsync(
         EngineCatalog cat, IReadOnlyVectorIndex photoIndex, EngineViews? views, State? previous, WordVectors words, WordsFingerprint fingerprint,
-        DeviseTrainingOptions? options, LabelWordMap labelWords, CancellationToken cancellationToken)
+        DeviseTrainingOptions? options, LabelWordMap labelWords, IProgress<DeviseTrainingProgress>? progress, CancellationToken cancellationToken)
     {
         var mapped = new Dictionary<string, MappedLabel>(StringComparer.Ordinal);
         var unmapped = new List<string>();
@@ -66,7 +66,7 @@ internal static class EngineDevise
         if (views is not null)
         {
             store = previous?.Features is { } kept && previous.UsesViews && kept.Dimension == v * d ? kept : NewFeatureStore(v * d);
-            await FillFeaturesAsync(cat, store, views, cancellationToken).ConfigureAwait(false);
+            await FillFeaturesAsync(cat, store, views, progress, cancellationToken).ConfigureAwait(false);
             (keys, features) = Rows(cat, store, v * d);
         }
         else
@@ -110,7 +110,10 @@ internal static class EngineDevise
         }
 
         var trainer = new DeviseTrainer(options);
-        DeviseTrainingResult result = await Task.Run(() => trainer.Train(x, t, vx, vt, d, wd, cancellationToken), cancellationToken).ConfigureAwait(false);
+        int epochs = options.Epochs;
+        IProgress<DeviseEpoch>? epochProgress = progress is null ? null
+            : new InlineProgress<DeviseEpoch>(e => progress.Report(new DeviseTrainingProgress(DeviseTrainingStage.Training, e.Epoch, epochs, e)));
+        DeviseTrainingResult result = await Task.Run(() => trainer.Train(x, t, vx, vt, d, wd, epochProgress, cancellationToken), cancellationToken).ConfigureAwait(false);
         var state = new State(
             result.Head, PhotoIndex(result.Head, keys, features, v), mapped.ToDictionary(m => m.Key, m => m.Value.Words.ToArray(), StringComparer.Ordinal),
             fingerprint, views is null ? [EngineViews.DefaultNames[0]] : EngineViews.DefaultNames, store);
@@ -168,7 +171,8 @@ internal static class EngineDevise
     }
 
     // Photos embedded under every view before; a photo that fails now (gone since the sync) is left out of DeViSE.
-    private static async Task FillFeaturesAsync(EngineCatalog cat, IVectorIndex store, EngineViews views, CancellationToken cancellationToken)
+    private static async Task FillFeaturesAsync(
+        EngineCatalog cat, IVectorIndex store, EngineViews views, IProgress<DeviseTrainingProgress>? progress, CancellationToken cancellationToken)
     {
         foreach (long key in store.GetKeys())
         {
@@ -184,7 +188,9 @@ internal static class EngineDevise
             return;
         }
 
-        var results = await views.Stacked.EmbedBatchAsync(missing.Select(p => ImageInput.FromFile(p.Value.Path)).ToArray(), null, cancellationToken).ConfigureAwait(false);
+        IProgress<EmbeddingProgress>? embedProgress = progress is null ? null
+            : new InlineProgress<EmbeddingProgress>(p => progress.Report(new DeviseTrainingProgress(DeviseTrainingStage.EmbeddingViews, p.Completed, p.Total)));
+        var results = await views.Stacked.EmbedBatchAsync(missing.Select(p => ImageInput.FromFile(p.Value.Path)).ToArray(), embedProgress, cancellationToken).ConfigureAwait(false);
         var keys = new List<long>();
         var rows = new List<float>();
         foreach (var r in results)

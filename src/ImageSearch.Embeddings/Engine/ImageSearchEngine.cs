@@ -454,11 +454,13 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
     /// </summary>
     /// <param name="options">Training settings; <see langword="null"/> for the defaults above.</param>
     /// <param name="labelWords">Label-to-word mapping; <see langword="null"/> for <see cref="LabelWordMap.Default"/>.</param>
+    /// <param name="progress">Told about each photo embedded under the extra views and each epoch; may be <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels embedding and training.</param>
     /// <returns>The training history and the labels used.</returns>
     /// <exception cref="InvalidOperationException">Fewer than two labels have word vectors.</exception>
     /// <exception cref="FileNotFoundException"><see cref="ImageSearchEngineOptions.GloveDirectory"/> holds no GloVe.</exception>
-    public async Task<DeviseTrainingSummary> TrainDeviseAsync(DeviseTrainingOptions? options = null, LabelWordMap? labelWords = null, CancellationToken cancellationToken = default)
+    public async Task<DeviseTrainingSummary> TrainDeviseAsync(
+        DeviseTrainingOptions? options = null, LabelWordMap? labelWords = null, IProgress<DeviseTrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         WordVectors words = await _words.GetAsync().ConfigureAwait(false);
         labelWords ??= LabelWordMap.Default;
@@ -468,7 +470,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             EngineViews? views = _options.UseDeviseViews ? _views.Value : null;
             var (state, summary) = await EngineDevise.TrainAsync(
-                _catalog, _index, views, _devise, words, EngineWords.Fingerprint(words, _words.Id), options, labelWords, cancellationToken).ConfigureAwait(false);
+                _catalog, _index, views, _devise, words, EngineWords.Fingerprint(words, _words.Id), options, labelWords, progress, cancellationToken).ConfigureAwait(false);
             _devise = state;
             return summary;
         }
