@@ -5,7 +5,7 @@ namespace ImageSearch.Reliability;
 
 /// <summary>
 /// <c>crash --kills N --seed S [--ops exact,hnsw,engine,devise] [--work DIR]</c>: for each operation, runs it in a child
-/// process N times and SIGKILLs it at a seeded random moment (half the kills anywhere in the operation, half inside its
+/// process N times and SIGKILLs it at a seeded random moment, up to 1.25 times the calibrated duration (half the kills anywhere in the operation, half inside its
 /// save), then checks the stored state (see <see cref="CrashOperation"/>). Prints one row per operation; exit code 1
 /// when any check failed.
 /// </summary>
@@ -79,7 +79,7 @@ internal static class CrashCommand
             op.BeforeChild(work, seed, i);
             bool inSave = (i & 1) == 0;
             TimeSpan window = inSave ? calibration.SaveTime : calibration.TotalTime;
-            TimeSpan delay = window * rng.NextDouble() * 1.1;
+            TimeSpan delay = window * rng.NextDouble() * 1.25;
             var run = await RunChildAsync(name, work, seed, i, delay, inSave);
             string stored;
             try

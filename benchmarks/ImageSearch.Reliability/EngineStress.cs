@@ -4,7 +4,7 @@ namespace ImageSearch.Reliability;
 
 /// <summary>
 /// Syncs while searching: one thread adds and deletes photo files (random bytes, embedded by <see cref="FakeEmbedder"/>),
-/// syncs and now and then saves; reader threads search by a photo's bytes. Checks: no exception, ranks 1..n, distances
+/// syncs and now and then saves; reader threads search by a copy of a photo. Checks: no exception, ranks 1..n, distances
 /// sorted, no duplicate photo, no photo whose removal a sync acknowledged before the search began, and the photo itself
 /// found when a sync acknowledged it before the search and its file was not deleted meanwhile.
 /// </summary>
@@ -129,6 +129,7 @@ internal sealed class EngineStress(int threads, TimeSpan duration, int seed, str
     private void Reader(ImageSearchEngine engine, int id, CancellationToken stop)
     {
         var rng = new Random(HashCode.Combine(seed, id));
+        string queryFile = Path.Combine(work, $"query-{id}.jpg"); // outside the photo folder, so the photo itself may be returned
         while (!stop.IsCancellationRequested)
         {
             long query;
@@ -138,8 +139,9 @@ internal sealed class EngineStress(int threads, TimeSpan duration, int seed, str
                 query = _live[rng.Next(_live.Count)];
             }
 
+            File.WriteAllBytes(queryFile, BytesOf(query));
             long time = _ledger.Now;
-            var hits = engine.SimilarAsync(ImageInput.FromBytes(BytesOf(query)), 5).GetAwaiter().GetResult();
+            var hits = engine.SimilarAsync(ImageInput.FromFile(queryFile), 5).GetAwaiter().GetResult();
             long end = _ledger.Now;
             var seen = new HashSet<long>();
             for (int i = 0; i < hits.Count; i++)

@@ -21,15 +21,9 @@ internal static class StressCommand
         var messages = new List<string>();
         try
         {
-            var targets = new (string Name, Func<IVectorIndex> Create)[]
+            foreach (var (kind, name) in new[] { ("exact", "ExactIndex f32"), ("exact-f16", "ExactIndex f16"), ("hnsw", "HnswIndex") })
             {
-                ("ExactIndex f32", () => new ExactIndex(IndexStress.Dimension, DistanceMetric.SquaredL2)),
-                ("ExactIndex f16", () => new ExactIndex(IndexStress.Dimension, DistanceMetric.SquaredL2, VectorElementType.Float16)),
-                ("HnswIndex", () => new HnswIndex(IndexStress.Dimension, DistanceMetric.SquaredL2, new HnswOptions { M = 8, EfConstruction = 64 })),
-            };
-            foreach (var (name, create) in targets)
-            {
-                var stress = new IndexStress(name.Replace(' ', '-'), create, threads, slice, seed, work);
+                var stress = new IndexStress(kind, Factory(kind), threads, slice, seed, work);
                 TimeSpan took = stress.Run();
                 rows.AddRange(stress.Counts.Select(c => (name, c.Operation, c.Count, took, stress.Violations)));
                 messages.AddRange(stress.Messages.Select(m => $"{name}: {m}"));
@@ -59,4 +53,12 @@ internal static class StressCommand
 
         return Task.FromResult(rows.Any(r => r.Violations > 0) ? 1 : 0);
     }
+
+    public static Func<IVectorIndex> Factory(string kind) => kind switch
+    {
+        "exact" => () => new ExactIndex(IndexStress.Dimension, DistanceMetric.SquaredL2),
+        "exact-f16" => () => new ExactIndex(IndexStress.Dimension, DistanceMetric.SquaredL2, VectorElementType.Float16),
+        "hnsw" => () => new HnswIndex(IndexStress.Dimension, DistanceMetric.SquaredL2, new HnswOptions { M = 8, EfConstruction = 64 }),
+        _ => throw new ArgumentException($"Unknown index kind '{kind}'.", nameof(kind)),
+    };
 }
