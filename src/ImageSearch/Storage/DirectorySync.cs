@@ -6,7 +6,7 @@ namespace ImageSearch;
 /// Flushes a folder's entries to disk after a rename: on Linux and macOS a rename is durable only once the folder itself
 /// is fsynced (ext4, XFS and APFS may otherwise lose the new name, or keep the old file, after a power cut). .NET cannot
 /// open a folder as a file handle, so this calls <c>open</c> and <c>fsync</c> from libc. On Windows it does nothing:
-/// NTFS journals the rename with the file.
+/// there is no folder fsync, and NTFS journals the rename as metadata.
 /// </summary>
 internal static partial class DirectorySync
 {
