@@ -7,7 +7,7 @@ namespace ImageSearch;
 /// keeping both in step with syncs. Two modes, recorded in the manifest:
 /// <list type="bullet">
 /// <item>views (the default for an ONNX model, the setting the README's numbers were measured with): every photo's
-/// raw features under <see cref="EngineViews"/> are stored (<c>devise.features.isindex</c>, half precision); training uses
+/// raw features under <see cref="EngineViews"/> are stored (<c>devise.features.&lt;save&gt;.isindex</c>, half precision); training uses
 /// each view as a sample; a photo's vector is the head applied to the mean of its views;</item>
 /// <item>single view (another embedder, or <see cref="ImageSearchEngineOptions.UseDeviseViews"/> off): the head is trained on
 /// the unit-length features the photo index holds, with <see cref="DeviseInputNormalization.L2"/> recorded in it.</item>

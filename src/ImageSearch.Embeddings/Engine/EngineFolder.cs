@@ -4,7 +4,8 @@ namespace ImageSearch;
 
 /// <summary>
 /// An engine's stored folder: <c>manifest.json</c> (written last, so it names only complete files), the photo index,
-/// the payloads, the folder-label classifier and the DeViSE files. Every file is written atomically.
+/// the payloads, the folder-label classifier and the DeViSE files. Every file is written atomically, the data files
+/// under names new to each save (<see cref="EngineGeneration"/>), so a killed save never mixes with the previous one.
 /// </summary>
 internal static class EngineFolder
 {
@@ -52,46 +53,48 @@ internal static class EngineFolder
     {
         Directory.CreateDirectory(full);
         EngineCatalog cat = s.Catalog;
-        await Task.Run(() => s.Index.Save(Path.Combine(full, EngineManifest.IndexFileName)), cancellationToken).ConfigureAwait(false);
-        await Task.Run(() => IndexFile.SaveAtomic(Path.Combine(full, EngineManifest.CatalogFileName), st => PhotoCatalog.Write(st, cat.NextKey, cat.Photos)), cancellationToken).ConfigureAwait(false);
+        var files = new EngineGeneration();
+        await Task.Run(() => s.Index.Save(Path.Combine(full, files.Name(EngineManifest.IndexFileName))), cancellationToken).ConfigureAwait(false);
+        await Task.Run(() => IndexFile.SaveAtomic(Path.Combine(full, files.Name(EngineManifest.CatalogFileName)), st => PhotoCatalog.Write(st, cat.NextKey, cat.Photos)), cancellationToken).ConfigureAwait(false);
         EngineDevise.State? devise = s.Devise;
         if (devise is not null)
         {
-            await Task.Run(() => devise.Head.Save(Path.Combine(full, EngineManifest.DeviseHeadFileName)), cancellationToken).ConfigureAwait(false);
-            await Task.Run(() => devise.Index.Save(Path.Combine(full, EngineManifest.DeviseIndexFileName)), cancellationToken).ConfigureAwait(false);
+            await Task.Run(() => devise.Head.Save(Path.Combine(full, files.Name(EngineManifest.DeviseHeadFileName))), cancellationToken).ConfigureAwait(false);
+            await Task.Run(() => devise.Index.Save(Path.Combine(full, files.Name(EngineManifest.DeviseIndexFileName))), cancellationToken).ConfigureAwait(false);
             if (devise.Features is { } features)
             {
-                await Task.Run(() => features.Save(Path.Combine(full, EngineManifest.DeviseFeaturesFileName)), cancellationToken).ConfigureAwait(false);
+                await Task.Run(() => features.Save(Path.Combine(full, files.Name(EngineManifest.DeviseFeaturesFileName))), cancellationToken).ConfigureAwait(false);
             }
         }
 
         if (s.Classes is { } classes)
         {
-            await Task.Run(() => IndexFile.SaveAtomic(Path.Combine(full, EngineManifest.ClassesFileName), st => ClassWeightsFile.Write(st, classes)), cancellationToken).ConfigureAwait(false);
+            await Task.Run(() => IndexFile.SaveAtomic(Path.Combine(full, files.Name(EngineManifest.ClassesFileName)), st => ClassWeightsFile.Write(st, classes)), cancellationToken).ConfigureAwait(false);
         }
 
         var manifest = new EngineManifest
         {
-            Classes = s.Classes is null ? null : EngineManifest.ClassesFileName,
+            Classes = s.Classes is null ? null : files.Name(EngineManifest.ClassesFileName),
             ModelId = s.ModelId,
             ModelSource = s.ModelSource,
             Dimension = s.Index.Dimension,
             Metric = s.Index.Metric.ToString(),
             IndexType = s.Index.GetType().Name,
             IndexFormatVersion = IndexFile.FormatVersion,
-            Index = EngineManifest.IndexFileName,
-            Catalog = EngineManifest.CatalogFileName,
+            Index = files.Name(EngineManifest.IndexFileName),
+            Catalog = files.Name(EngineManifest.CatalogFileName),
             Count = cat.Photos.Count,
             Devise = devise is null ? null : new EngineManifest.DeviseManifest(
-                EngineManifest.DeviseHeadFileName, EngineManifest.DeviseIndexFileName, devise.Words?.Id ?? s.WordsId, devise.Head.OutputDimension, devise.Labels)
+                files.Name(EngineManifest.DeviseHeadFileName), files.Name(EngineManifest.DeviseIndexFileName), devise.Words?.Id ?? s.WordsId, devise.Head.OutputDimension, devise.Labels)
             {
                 WordCount = devise.Words?.Count,
                 WordsSha256 = devise.Words?.Sha256,
                 Views = devise.Views,
-                Features = devise.Features is null ? null : EngineManifest.DeviseFeaturesFileName,
+                Features = devise.Features is null ? null : files.Name(EngineManifest.DeviseFeaturesFileName),
             },
         };
         await Task.Run(() => IndexFile.SaveAtomic(Path.Combine(full, EngineManifest.FileName), st => st.Write(manifest.ToUtf8())), cancellationToken).ConfigureAwait(false);
+        EngineGeneration.DeleteUnreferenced(full, manifest);
     }
 
     private static async Task<EngineDevise.State> ReadDeviseAsync(

@@ -16,10 +16,10 @@ namespace ImageSearch;
 /// <see cref="SyncFolderAsync"/>, <see cref="TrainDeviseAsync"/> and <see cref="SaveAsync(string, CancellationToken)"/>
 /// are serialised by an internal lock (one runs at a time).</para>
 /// <para>Folder layout: <c>manifest.json</c> (format and versions, model id and dimension, the DeViSE word vectors'
-/// fingerprint, written last), <c>photos.isindex</c> (the core index format), <c>photos.catalog</c> (payloads, SHA-256
-/// checked), optionally <c>classes.json</c> (the folder-label classifier, SHA-256 checked) and, after DeViSE training,
-/// <c>devise.head</c>, <c>devise.isindex</c> and, with views, <c>devise.features.isindex</c>. Every file is written
-/// atomically.</para>
+/// fingerprint, written last), <c>photos.&lt;save&gt;.isindex</c> (the core index format), <c>photos.&lt;save&gt;.catalog</c>
+/// (payloads, SHA-256 checked), optionally <c>classes.&lt;save&gt;.json</c> (the folder-label classifier, SHA-256 checked)
+/// and, after DeViSE training, <c>devise.&lt;save&gt;.head</c>, <c>devise.&lt;save&gt;.isindex</c> and, with views,
+/// <c>devise.features.&lt;save&gt;.isindex</c>. Every file is written atomically, under names new to each save.</para>
 /// </remarks>
 public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
 {
@@ -334,8 +334,9 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// Saves the engine to <paramref name="directory"/>: index, payloads and DeViSE files first (each atomically), the
-    /// manifest last, so a crash never leaves a manifest naming half-written files.
+    /// Saves the engine to <paramref name="directory"/>: index, payloads and DeViSE files first, each atomically and under
+    /// names new to this save, then the manifest naming them, then the earlier saves' files are deleted: a crash leaves
+    /// either the previous save or this one, whole (see <c>docs/reliability.md</c>). One process saves a folder at a time.
     /// </summary>
     /// <param name="directory">The folder (created when missing).</param>
     /// <param name="cancellationToken">Cancels between files.</param>

@@ -189,6 +189,7 @@ public static class Glove
             }
 
             File.Move(temp, target, overwrite: true);
+            DirectorySync.Flush(dir);
         }
         finally
         {

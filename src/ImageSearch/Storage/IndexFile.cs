@@ -26,8 +26,9 @@ internal static class IndexFile
 
     /// <summary>
     /// Writes a file atomically: <paramref name="write"/> fills a temporary file in the same folder, which is flushed to
-    /// disk and then renamed over <paramref name="path"/>. If anything fails, the temporary file is deleted and any
-    /// existing file at <paramref name="path"/> is left untouched.
+    /// disk and then renamed over <paramref name="path"/>, and the folder is fsynced so the rename itself is durable. If
+    /// anything fails, the temporary file is deleted and any existing file at <paramref name="path"/> is left untouched;
+    /// a process killed mid-write leaves the old file and at most a hidden <c>.name.*.tmp</c> file beside it.
     /// </summary>
     /// <param name="path">The file to create or replace; its folder is created if needed.</param>
     /// <param name="write">Writes the content to the stream it is given.</param>
@@ -53,6 +54,8 @@ internal static class IndexFile
             TryDelete(temp);
             throw;
         }
+
+        DirectorySync.Flush(Path.GetDirectoryName(full)!);
     }
 
     internal static string TempPathFor(string fullPath)

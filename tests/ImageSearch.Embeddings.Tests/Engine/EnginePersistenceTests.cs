@@ -62,7 +62,7 @@ public sealed class EnginePersistenceTests
             await engine.SaveAsync(dir);
         }
 
-        Assert.True(File.Exists(Path.Combine(dir, "classes.json")));
+        Assert.Single(Directory.GetFiles(dir, "classes.*.json"));
         using var reopened = await ImageSearchEngine.OpenAsync(dir, fake, "fake-4");
         ClassChoice after = await reopened.FindClassAsync("dog");
         Assert.Equal(before.Weights.ToArray(), after.Weights.ToArray());
@@ -73,7 +73,7 @@ public sealed class EnginePersistenceTests
         await reopened.SaveAsync(dir);
         using (var kept = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "manifest.json"))))
         {
-            Assert.Equal("classes.json", kept.RootElement.GetProperty("classes").GetString());
+            Assert.Equal(Path.GetFileName(Directory.GetFiles(dir, "classes.*.json").Single()), kept.RootElement.GetProperty("classes").GetString());
         }
 
         // New photos make the saved classifier stale: the next save leaves it out of the manifest.
@@ -82,6 +82,7 @@ public sealed class EnginePersistenceTests
         await reopened.SaveAsync(dir);
         using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "manifest.json")));
         Assert.False(manifest.RootElement.TryGetProperty("classes", out _));
+        Assert.Empty(Directory.GetFiles(dir, "classes.*.json"));
         Assert.Equal("bird", (await reopened.FindClassAsync("bird")).Name);
     }
 
@@ -123,7 +124,7 @@ public sealed class EnginePersistenceTests
             await engine.SaveAsync(dir);
         }
 
-        string catalog = Path.Combine(dir, "photos.catalog");
+        string catalog = Directory.GetFiles(dir, "photos.*.catalog").Single();
         byte[] bytes = File.ReadAllBytes(catalog);
         bytes[^3] ^= 0x20;
         File.WriteAllBytes(catalog, bytes);
