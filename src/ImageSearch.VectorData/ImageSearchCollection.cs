@@ -447,6 +447,10 @@ public sealed class ImageSearchCollection<TKey, TRecord> : VectorStoreCollection
 
                 vector = embedding;
             }
+            else if (_accessors.GetMemories[v] is { } memory)
+            {
+                vector = memory(record);
+            }
             else
             {
                 switch (_accessors.GetVectors[v](record))

@@ -188,6 +188,44 @@ internal sealed class CollectionState
                 throw Failure(operation, $"Collection '{Name}' was deleted and created again while records were being prepared; retry the upsert.");
             }
 
+            // Rows are gathered (and, for an exact index, prepared as it stores them, so it neither copies nor
+            // normalises them again) before the write lock: readers go on meanwhile, and a row the index refuses
+            // leaves everything as it was. Writers are serialised by the upgradeable lock, so the indexes stay put.
+            var rows = new float[_indexes.Length][];
+            var counts = new int[_indexes.Length];
+            for (int v = 0; v < _indexes.Length; v++)
+            {
+                int dims = schema.Vectors[v].Dimensions;
+                int n = 0;
+                for (int j = 0; j < batch.Count; j++)
+                {
+                    n += batch[j].Record.HasVector(v) ? 1 : 0;
+                }
+
+                float[] buffer = GC.AllocateUninitializedArray<float>(checked(n * dims));
+                ExactIndex? exact = _indexes[v] as ExactIndex;
+                for (int j = 0, k = 0; j < batch.Count; j++)
+                {
+                    if (batch[j].Record.HasVector(v))
+                    {
+                        Span<float> row = buffer.AsSpan(k * dims, dims);
+                        if (exact is not null)
+                        {
+                            exact.PrepareRow(batch[j].Vectors[v].Span, row, "records");
+                        }
+                        else
+                        {
+                            batch[j].Vectors[v].Span.CopyTo(row);
+                        }
+
+                        k++;
+                    }
+                }
+
+                rows[v] = buffer;
+                counts[v] = n;
+            }
+
             _lock.EnterWriteLock();
             try
             {
@@ -215,26 +253,23 @@ internal sealed class CollectionState
 
                 for (int v = 0; v < _indexes.Length; v++)
                 {
-                    int dims = schema.Vectors[v].Dimensions;
-                    int n = 0;
-                    for (int j = 0; j < batch.Count; j++)
-                    {
-                        n += batch[j].Record.HasVector(v) ? 1 : 0;
-                    }
-
-                    var keys = new long[n];
-                    var rows = new float[checked(n * dims)];
+                    var keys = new long[counts[v]];
                     for (int j = 0, k = 0; j < batch.Count; j++)
                     {
                         if (batch[j].Record.HasVector(v))
                         {
-                            keys[k] = ids[j];
-                            batch[j].Vectors[v].Span.CopyTo(rows.AsSpan(k * dims, dims));
-                            k++;
+                            keys[k++] = ids[j];
                         }
                     }
 
-                    _indexes[v].AddRange(keys, rows);
+                    if (_indexes[v] is ExactIndex exact)
+                    {
+                        exact.AddPrepared(keys, rows[v]);
+                    }
+                    else
+                    {
+                        _indexes[v].AddRange(keys, rows[v]);
+                    }
                 }
 
                 CompactIfNeeded();

@@ -21,6 +21,8 @@ internal sealed class RecordAccessors<TRecord>
 
     private static readonly ConcurrentDictionary<PropertyInfo, Func<TRecord, object?>> Getters = new();
 
+    private static readonly ConcurrentDictionary<PropertyInfo, Func<TRecord, ReadOnlyMemory<float>>> MemoryGetters = new();
+
     private static readonly Func<TRecord>? Constructor = CompileConstructor();
 
     private readonly CollectionModel _model;
@@ -34,6 +36,7 @@ internal sealed class RecordAccessors<TRecord>
         GetKey = Getter(model.KeyProperty);
         GetData = model.DataProperties.Select(Getter).ToArray();
         GetVectors = model.VectorProperties.Select(Getter).ToArray();
+        GetMemories = model.VectorProperties.Select(MemoryGetter).ToArray();
     }
 
     /// <summary>Getter of the key property.</summary>
@@ -44,6 +47,12 @@ internal sealed class RecordAccessors<TRecord>
 
     /// <summary>Getters of the vector properties, in the model's order.</summary>
     public Func<TRecord, object?>[] GetVectors { get; }
+
+    /// <summary>
+    /// Per vector property, a getter that returns a <see cref="ReadOnlyMemory{T}"/> property unboxed (the boxing
+    /// getter costs an allocation per record); <see langword="null"/> for other types, read through <see cref="GetVectors"/>.
+    /// </summary>
+    public Func<TRecord, ReadOnlyMemory<float>>?[] GetMemories { get; }
 
     public Action<TRecord, object?> Key { get; }
 
@@ -88,6 +97,21 @@ internal sealed class RecordAccessors<TRecord>
             ParameterExpression record = Expression.Parameter(typeof(TRecord), "record");
             Expression body = Expression.Convert(Expression.Property(record, p), typeof(object));
             return Expression.Lambda<Func<TRecord, object?>>(body, record).Compile();
+        });
+    }
+
+    private static Func<TRecord, ReadOnlyMemory<float>>? MemoryGetter(PropertyModel property)
+    {
+        if (!Compiles || property.PropertyInfo is not { CanRead: true } info || info.PropertyType != typeof(ReadOnlyMemory<float>)
+            || !info.DeclaringType!.IsAssignableFrom(typeof(TRecord)))
+        {
+            return null;
+        }
+
+        return MemoryGetters.GetOrAdd(info, static p =>
+        {
+            ParameterExpression record = Expression.Parameter(typeof(TRecord), "record");
+            return Expression.Lambda<Func<TRecord, ReadOnlyMemory<float>>>(Expression.Property(record, p), record).Compile();
         });
     }
 

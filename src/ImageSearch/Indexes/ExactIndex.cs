@@ -93,12 +93,36 @@ public sealed class ExactIndex : IVectorIndex
     public void AddRange(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, IProgress<IndexProgress>? progress = null, CancellationToken cancellationToken = default)
         => AddCore(keys, vectors, nameof(keys), nameof(vectors), progress, cancellationToken);
 
+    /// <summary>
+    /// Validates one vector and writes the form the index stores (normalised under cosine) into
+    /// <paramref name="destination"/>, for <see cref="AddPrepared"/>: a caller that already makes one pass over its rows
+    /// (the VectorData connector) prepares them there instead of copying them for <see cref="AddRange"/> to prepare again.
+    /// </summary>
+    internal void PrepareRow(ReadOnlySpan<float> vector, Span<float> destination, string paramName)
+        => _store.Prepare(vector, destination, paramName);
+
+    /// <summary>Adds rows already made by <see cref="PrepareRow"/> (same dimension, metric and element type).</summary>
+    internal void AddPrepared(ReadOnlySpan<long> keys, float[] prepared)
+    {
+        if ((long)keys.Length * Dimension != prepared.Length)
+        {
+            throw new ArgumentException($"Expected {keys.Length} x {Dimension} prepared elements, got {prepared.Length}.", nameof(prepared));
+        }
+
+        InsertPrepared(keys, prepared, nameof(keys), null, default);
+    }
+
     private void AddCore(ReadOnlySpan<long> keys, ReadOnlySpan<float> vectors, string keysName, string vectorsName,
         IProgress<IndexProgress>? progress, CancellationToken cancellationToken)
     {
-        int dim = Dimension;
         var counter = ProgressCounter.Create(progress, keys.Length);
         float[] prepared = _store.PrepareRows(keys, vectors, vectorsName, counter, cancellationToken);
+        InsertPrepared(keys, prepared, keysName, counter, cancellationToken);
+    }
+
+    private void InsertPrepared(ReadOnlySpan<long> keys, float[] prepared, string keysName, ProgressCounter? counter, CancellationToken cancellationToken)
+    {
+        int dim = Dimension;
         _lock.EnterWriteLock();
         try
         {
