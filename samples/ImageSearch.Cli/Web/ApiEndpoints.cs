@@ -32,7 +32,8 @@ public static class ApiEndpoints
 
     private static async Task<IResult> StatusAsync(IndexState state, CancellationToken ct)
     {
-        var s = await state.TryGetAsync(ct);
+        using var lease = await state.AcquireAsync(ct);
+        var s = lease.Snapshot;
         return Results.Json(s is null
             ? new IndexStatus(false, 0, null, false, $"No index in '{state.Directory}' yet: it is being built.")
             : new IndexStatus(true, s.Engine.Count, s.Engine.ModelId, s.Engine.HasDevise, null));
@@ -53,7 +54,8 @@ public static class ApiEndpoints
             _ => throw new ApiException(StatusCodes.Status400BadRequest, $"'combine' is average or sum, not '{combine}'."),
         };
         int n = K(k, options);
-        var s = await state.GetAsync(ct);
+        using var lease = await state.AcquireAsync(ct);
+        var s = lease.Require();
         RequireDevise(s);
         return Rows(CliApp.Rows(await s.Engine.SearchWordsAsync(words, n, combination, ct)));
     }
@@ -61,7 +63,8 @@ public static class ApiEndpoints
     private static async Task<IResult> SimilarAsync(IndexState state, ServeOptions options, string? path, string? k, string? @class, CancellationToken ct)
     {
         int n = K(k, options);
-        var s = await state.GetAsync(ct);
+        using var lease = await state.AcquireAsync(ct);
+        var s = lease.Require();
         var (_, _, file) = s.FindFile(path);
         var weights = await WeightsAsync(s, @class, ct);
         return Rows(CliApp.Rows(await s.Engine.SimilarAsync(ImageInput.FromFile(file.FullName), n, weights, ct)));
@@ -71,7 +74,8 @@ public static class ApiEndpoints
     {
         int n = K(k, options);
         byte[] bytes = await ReadLimitedAsync(request, options.MaxUploadBytes, ct);
-        var s = await state.GetAsync(ct);
+        using var lease = await state.AcquireAsync(ct);
+        var s = lease.Require();
         var weights = await WeightsAsync(s, @class, ct);
 
         // Decoded by the engine like any indexed photo: corrupt, empty, unknown-format or oversized pictures are refused (400).
@@ -81,7 +85,8 @@ public static class ApiEndpoints
     private static async Task<IResult> TagsAsync(IndexState state, ServeOptions options, string? path, string? k, CancellationToken ct)
     {
         int n = K(k, options);
-        var s = await state.GetAsync(ct);
+        using var lease = await state.AcquireAsync(ct);
+        var s = lease.Require();
         var (_, _, file) = s.FindFile(path);
         RequireDevise(s);
         return Rows(CliApp.Rows(await s.Engine.TagsAsync(ImageInput.FromFile(file.FullName), n, ct)));
@@ -89,7 +94,8 @@ public static class ApiEndpoints
 
     private static async Task<IResult> ClassesAsync(IndexState state, CancellationToken ct)
     {
-        var s = await state.GetAsync(ct);
+        using var lease = await state.AcquireAsync(ct);
+        var s = lease.Require();
         try
         {
             ClassWeights classes = await s.Engine.GetClassWeightsAsync(ct);

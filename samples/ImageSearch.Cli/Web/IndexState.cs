@@ -10,21 +10,24 @@ public sealed class IndexState(ServeOptions options) : IAsyncDisposable
 {
     private static readonly TimeSpan RecheckEvery = TimeSpan.FromSeconds(2);
     private readonly SemaphoreSlim _open = new(1, 1);
-    private readonly List<ImageSearchEngine> _opened = [];
     private IndexSnapshot? _current;
     private DateTime _checkedAt = DateTime.MinValue;
 
     /// <summary>The index folder, made absolute.</summary>
     public string Directory { get; } = Path.GetFullPath(options.IndexDirectory);
 
-    /// <summary>The current index, or <see langword="null"/> while the folder holds none.</summary>
+    /// <summary>
+    /// A lease on the current index (its <see cref="IndexLease.Snapshot"/> is <see langword="null"/> while the folder
+    /// holds none). A replaced index's engine is disposed when its last lease ends, so memory does not grow with re-saves
+    /// and no request loses its engine mid-way.
+    /// </summary>
     /// <param name="cancellationToken">Cancels opening.</param>
-    /// <returns>The snapshot.</returns>
-    public async Task<IndexSnapshot?> TryGetAsync(CancellationToken cancellationToken)
+    /// <returns>The lease; dispose it when the request is done with the engine.</returns>
+    public async Task<IndexLease> AcquireAsync(CancellationToken cancellationToken)
     {
-        if (_current is { } c && DateTime.UtcNow - _checkedAt < RecheckEvery)
+        if (_current is { } c && DateTime.UtcNow - _checkedAt < RecheckEvery && c.TryAcquire())
         {
-            return c;
+            return new IndexLease(c, Directory);
         }
 
         await _open.WaitAsync(cancellationToken);
@@ -32,21 +35,20 @@ public sealed class IndexState(ServeOptions options) : IAsyncDisposable
         {
             _checkedAt = DateTime.UtcNow;
             var manifest = new FileInfo(Path.Combine(Directory, "manifest.json"));
-            if (!ImageSearchEngine.Exists(Directory) || !manifest.Exists)
+            if (ImageSearchEngine.Exists(Directory) && manifest.Exists)
             {
-                return _current;
+                DateTime stamp = manifest.LastWriteTimeUtc;
+                if (_current is null || _current.ManifestTime != stamp)
+                {
+                    var engine = await ImageSearchEngine.OpenAsync(Directory, options.EngineOptions, cancellationToken);
+                    IndexSnapshot? old = _current;
+                    _current = new IndexSnapshot(engine, stamp);
+                    old?.Retire();
+                }
             }
 
-            DateTime stamp = manifest.LastWriteTimeUtc;
-            if (_current is null || _current.ManifestTime != stamp)
-            {
-                // Engines already handed to running requests stay open until shutdown; reopening is rare (after a save).
-                var engine = await ImageSearchEngine.OpenAsync(Directory, options.EngineOptions, cancellationToken);
-                _opened.Add(engine);
-                _current = new IndexSnapshot(engine, stamp);
-            }
-
-            return _current;
+            // The current snapshot is never retired, so it cannot have been disposed.
+            return _current is { } current && current.TryAcquire() ? new IndexLease(current, Directory) : new IndexLease(null, Directory);
         }
         finally
         {
@@ -54,30 +56,43 @@ public sealed class IndexState(ServeOptions options) : IAsyncDisposable
         }
     }
 
-    /// <summary>The current index, or 503 while there is none.</summary>
-    /// <param name="cancellationToken">Cancels opening.</param>
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        _current?.Retire();
+        _current = null;
+        _open.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>A request's hold on one opened index: the engine stays open until every lease on it ends.</summary>
+/// <param name="snapshot">The index, or <see langword="null"/> while the folder holds none.</param>
+/// <param name="directory">The index folder (for the "being built" message).</param>
+public sealed class IndexLease(IndexSnapshot? snapshot, string directory) : IDisposable
+{
+    private IndexSnapshot? _snapshot = snapshot;
+
+    /// <summary>The index, or <see langword="null"/> while the folder holds none.</summary>
+    public IndexSnapshot? Snapshot => _snapshot;
+
+    /// <summary>The index, or 503 while there is none.</summary>
     /// <returns>The snapshot.</returns>
-    public async Task<IndexSnapshot> GetAsync(CancellationToken cancellationToken)
-        => await TryGetAsync(cancellationToken)
-           ?? throw new ApiException(StatusCodes.Status503ServiceUnavailable, $"No index in '{Directory}' yet: it is being built (imagesearch index <folder> --out <dir>).");
+    public IndexSnapshot Require()
+        => _snapshot ?? throw new ApiException(StatusCodes.Status503ServiceUnavailable, $"No index in '{directory}' yet: it is being built (imagesearch index <folder> --out <dir>).");
 
     /// <inheritdoc/>
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var e in _opened)
-        {
-            await e.DisposeAsync();
-        }
-
-        _opened.Clear();
-        _open.Dispose();
-    }
+    public void Dispose() => Interlocked.Exchange(ref _snapshot, null)?.Release();
 }
 
 /// <summary>One opened index and the exact paths of its photos.</summary>
 public sealed class IndexSnapshot
 {
     private readonly Dictionary<string, (long Key, PhotoInfo Photo)> _byPath;
+    private readonly Lock _gate = new();
+    private int _leases;
+    private bool _retired;
+    private bool _disposed;
 
     /// <summary>Wraps an opened engine.</summary>
     /// <param name="engine">The engine.</param>
@@ -95,6 +110,64 @@ public sealed class IndexSnapshot
 
     /// <summary>When its manifest was written.</summary>
     public DateTime ManifestTime { get; }
+
+    /// <summary>Whether its engine has been disposed (retired and no lease left).</summary>
+    public bool IsDisposed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _disposed;
+            }
+        }
+    }
+
+    /// <summary>Takes a lease unless the engine is already disposed.</summary>
+    /// <returns>Whether a lease was taken.</returns>
+    internal bool TryAcquire()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return false;
+            }
+
+            _leases++;
+            return true;
+        }
+    }
+
+    /// <summary>Ends a lease; the last one on a retired snapshot disposes its engine.</summary>
+    internal void Release() => Update(release: true);
+
+    /// <summary>Marks the snapshot replaced; its engine is disposed once no lease is left.</summary>
+    internal void Retire() => Update(release: false);
+
+    private void Update(bool release)
+    {
+        bool dispose;
+        lock (_gate)
+        {
+            if (release)
+            {
+                _leases--;
+            }
+            else
+            {
+                _retired = true;
+            }
+
+            dispose = _retired && _leases == 0 && !_disposed;
+            _disposed |= dispose;
+        }
+
+        if (dispose)
+        {
+            Engine.Dispose();
+        }
+    }
 
     /// <summary>
     /// The indexed photo stored under exactly <paramref name="path"/>, or 404. The path is only ever a key into the

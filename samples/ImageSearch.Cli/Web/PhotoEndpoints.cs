@@ -30,7 +30,8 @@ public static class PhotoEndpoints
 
     private static async Task<IResult> PhotoAsync(IndexState state, string? path, CancellationToken ct)
     {
-        var s = await state.GetAsync(ct);
+        using var lease = await state.AcquireAsync(ct);
+        var s = lease.Require();
         var (_, photo, file) = s.FindFile(StoredPath(path));
         string type = ContentTypes.TryGetContentType(photo.Path, out var t) ? t : "application/octet-stream";
         return Results.File(file.FullName, type, enableRangeProcessing: false);
@@ -38,7 +39,8 @@ public static class PhotoEndpoints
 
     private static async Task<IResult> ThumbAsync(IndexState state, string? path, CancellationToken ct)
     {
-        var s = await state.GetAsync(ct);
+        using var lease = await state.AcquireAsync(ct);
+        var s = lease.Require();
         var (key, photo, file) = s.FindFile(StoredPath(path));
         string? thumb = await Task.Run(() => Thumbnails.Get(state.Directory, key, photo, file), ct);
         return thumb is null

@@ -37,12 +37,18 @@ public static class ServeCommand
         using var host = await StartAsync(new ServeOptions(index, glove.EngineOptions()), port, ct);
 
         // Open the index now, and fetch GloVe now rather than in the middle of a request when it can search by words.
-        var state = await host.Services.GetRequiredService<IndexState>().TryGetAsync(ct);
-        if (state is null)
+        bool hasDevise;
+        using (var lease = await host.Services.GetRequiredService<IndexState>().AcquireAsync(ct))
         {
-            stdout.WriteLine($"no index in '{Path.GetFullPath(index)}' yet: the page says it is being built until one is saved there");
+            // Released at once: a lease held for the server's lifetime would keep a replaced index's engine open.
+            hasDevise = lease.Snapshot?.Engine.HasDevise ?? false;
+            if (lease.Snapshot is null)
+            {
+                stdout.WriteLine($"no index in '{Path.GetFullPath(index)}' yet: the page says it is being built until one is saved there");
+            }
         }
-        else if (state.Engine.HasDevise)
+
+        if (hasDevise)
         {
             await glove.EnsureAsync(ct);
         }
