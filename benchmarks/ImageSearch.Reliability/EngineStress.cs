@@ -13,17 +13,17 @@ internal sealed class EngineStress(int threads, TimeSpan duration, int seed, str
     private readonly KeyLedger _ledger = new();
     private readonly List<long> _live = [];
     private readonly Lock _liveLock = new();
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _messages = new();
-    private long _syncs, _added, _deleted, _searches, _saves, _violations;
+    private readonly ViolationLog _log = new();
+    private long _syncs, _added, _deleted, _searches, _saves;
 
     public IReadOnlyList<(string Operation, long Count)> Counts =>
     [
         ("sync", _syncs), ("photo added", _added), ("photo deleted", _deleted), ("search", Interlocked.Read(ref _searches)), ("save", _saves),
     ];
 
-    public long Violations => Interlocked.Read(ref _violations);
+    public long Violations => _log.Count;
 
-    public IEnumerable<string> Messages => _messages;
+    public IEnumerable<string> Messages => _log.Messages;
 
     private string Photos => Path.Combine(work, "engine-photos");
 
@@ -37,42 +37,12 @@ internal sealed class EngineStress(int threads, TimeSpan duration, int seed, str
         using var engine = ImageSearchEngine.Create(new FakeEmbedder(), FakeEmbedder.ModelId);
         var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource(duration);
-        var all = new List<Thread>();
-        for (int t = 0; t < Math.Max(2, threads); t++)
-        {
-            int id = t;
-            var thread = new Thread(() => Guard(() => { if (id == 0) Syncer(engine, stop.Token); else Reader(engine, id, stop.Token); })) { IsBackground = true };
-            all.Add(thread);
-            thread.Start();
-        }
-
-        foreach (var t in all)
-        {
-            t.Join();
-        }
+        _log.RunThreads(Math.Max(2, threads), id => { if (id == 0) Syncer(engine, stop.Token); else Reader(engine, id, stop.Token); });
 
         return clock.Elapsed;
     }
 
-    private void Guard(Action body)
-    {
-        try
-        {
-            body();
-        }
-        catch (Exception e)
-        {
-            Violation($"exception: {e}");
-        }
-    }
 
-    private void Violation(string message)
-    {
-        if (Interlocked.Increment(ref _violations) <= 20)
-        {
-            _messages.Enqueue(message);
-        }
-    }
 
     private void Syncer(ImageSearchEngine engine, CancellationToken stop)
     {
@@ -107,7 +77,7 @@ internal sealed class EngineStress(int threads, TimeSpan duration, int seed, str
             }
 
             var report = engine.SyncFolderAsync(Photos).GetAwaiter().GetResult();
-            if (report.Failures.Count > 0) Violation($"sync failures: {report.Failures[0].Message}");
+            if (report.Failures.Count > 0) _log.Report($"sync failures: {report.Failures[0].Message}");
             foreach (long key in added) _ledger.Mark(key, KeyLedger.Stamp.Added);
             foreach (long key in deleted) _ledger.Mark(key, KeyLedger.Stamp.Removed);
             lock (_liveLock)
@@ -148,13 +118,13 @@ internal sealed class EngineStress(int threads, TimeSpan duration, int seed, str
             {
                 var h = hits[i];
                 long key = long.Parse(Path.GetFileNameWithoutExtension(h.Payload.Path)[1..], System.Globalization.CultureInfo.InvariantCulture);
-                if (!seen.Add(key)) Violation($"photo {key} twice in one result");
-                if (h.Rank != i + 1) Violation($"rank {h.Rank} at position {i + 1}");
-                if (i > 0 && hits[i - 1].Distance > h.Distance) Violation("hits not sorted by distance");
-                if (_ledger.MustNotBeFound(key, time, end)) Violation($"photo {key} returned, removed by a sync before the search or never added");
+                if (!seen.Add(key)) _log.Report($"photo {key} twice in one result");
+                if (h.Rank != i + 1) _log.Report($"rank {h.Rank} at position {i + 1}");
+                if (i > 0 && hits[i - 1].Distance > h.Distance) _log.Report("hits not sorted by distance");
+                if (_ledger.MustNotBeFound(key, time, end)) _log.Report($"photo {key} returned, removed by a sync before the search or never added");
             }
 
-            if (_ledger.MustBeFound(query, time, end) && !seen.Contains(query)) Violation($"synced photo {query} not found by its own bytes");
+            if (_ledger.MustBeFound(query, time, end) && !seen.Contains(query)) _log.Report($"synced photo {query} not found by its own bytes");
             Interlocked.Increment(ref _searches);
         }
     }

@@ -19,8 +19,9 @@ internal sealed class IndexStress(string name, Func<IVectorIndex> create, int th
     private readonly KeyLedger _ledger = new();
     private readonly List<long> _live = [];
     private readonly Lock _liveLock = new();
-    private long _adds, _removes, _searches, _batchQueries, _compactions, _saves, _violations, _selfQueryMisses;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _messages = new(), _missMessages = new();
+    private long _adds, _removes, _searches, _batchQueries, _compactions, _saves, _selfQueryMisses;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _missMessages = new();
+    private readonly ViolationLog _log = new();
 
     public IReadOnlyList<(string Operation, long Count)> Counts =>
     [
@@ -29,9 +30,9 @@ internal sealed class IndexStress(string name, Func<IVectorIndex> create, int th
         ("self-query miss" + (exactSelfQuery ? "" : " (not guaranteed)"), Interlocked.Read(ref _selfQueryMisses)),
     ];
 
-    public long Violations => Interlocked.Read(ref _violations);
+    public long Violations => _log.Count;
 
-    public IEnumerable<string> Messages => _messages;
+    public IEnumerable<string> Messages => _log.Messages;
 
     /// <summary>HNSW self-query misses of stored keys (not violations: see the class summary).</summary>
     public IEnumerable<string> MissMessages => _missMessages;
@@ -56,42 +57,12 @@ internal sealed class IndexStress(string name, Func<IVectorIndex> create, int th
         IVectorIndex index = create();
         var clock = Stopwatch.StartNew();
         var stop = new CancellationTokenSource(duration);
-        var tasks = new List<Thread>();
-        for (int t = 0; t < Math.Max(3, threads); t++)
-        {
-            int id = t;
-            var thread = new Thread(() => Guard(() => { if (id < 2) Writer(index, id, stop.Token); else Reader(index, id, stop.Token); })) { IsBackground = true };
-            tasks.Add(thread);
-            thread.Start();
-        }
-
-        foreach (var t in tasks)
-        {
-            t.Join();
-        }
+        _log.RunThreads(Math.Max(3, threads), id => { if (id < 2) Writer(index, id, stop.Token); else Reader(index, id, stop.Token); });
 
         return clock.Elapsed;
     }
 
-    private void Guard(Action body)
-    {
-        try
-        {
-            body();
-        }
-        catch (Exception e)
-        {
-            Violation($"exception: {e}");
-        }
-    }
 
-    private void Violation(string message)
-    {
-        if (Interlocked.Increment(ref _violations) <= 20)
-        {
-            _messages.Enqueue(message);
-        }
-    }
 
     private void Writer(IVectorIndex index, int id, CancellationToken stop)
     {
@@ -142,7 +113,7 @@ internal sealed class IndexStress(string name, Func<IVectorIndex> create, int th
                 }
 
                 _ledger.Mark(key, KeyLedger.Stamp.RemoveBegan);
-                if (!index.Remove(key)) Violation($"Remove({key}) of an added key returned false");
+                if (!index.Remove(key)) _log.Report($"Remove({key}) of an added key returned false");
                 _ledger.Mark(key, KeyLedger.Stamp.Removed);
                 Interlocked.Increment(ref _removes);
             }
@@ -172,14 +143,14 @@ internal sealed class IndexStress(string name, Func<IVectorIndex> create, int th
         var v = new float[Dimension];
         foreach (long key in keys)
         {
-            if (_ledger.MustNotBeFound(key, before, after)) Violation($"saved file holds key {key}, removed before the save or never added");
+            if (_ledger.MustNotBeFound(key, before, after)) _log.Report($"saved file holds key {key}, removed before the save or never added");
             loaded.TryGetVector(key, v);
-            if (!Close(v, Prepared(index, VectorOf(key)))) Violation($"saved file holds a different vector for key {key}");
+            if (!Close(v, Prepared(index, VectorOf(key)))) _log.Report($"saved file holds a different vector for key {key}");
         }
 
         foreach (long key in acknowledged)
         {
-            if (_ledger.MustBeFound(key, before, after) && !keys.Contains(key)) Violation($"saved file lacks acknowledged key {key}");
+            if (_ledger.MustBeFound(key, before, after) && !keys.Contains(key)) _log.Report($"saved file lacks acknowledged key {key}");
         }
 
         Interlocked.Increment(ref _saves);
@@ -220,11 +191,11 @@ internal sealed class IndexStress(string name, Func<IVectorIndex> create, int th
         for (int i = 0; i < results.Length; i++)
         {
             var r = results[i];
-            if (!seen.Add(r.Key)) Violation($"duplicate key {r.Key} in the results of {query}");
-            if (i > 0 && results[i - 1].CompareTo(r) > 0) Violation($"results of {query} not sorted at {i}");
-            if (_ledger.MustNotBeFound(r.Key, time, end)) Violation($"key {r.Key} returned, removed before the search began or never added");
+            if (!seen.Add(r.Key)) _log.Report($"duplicate key {r.Key} in the results of {query}");
+            if (i > 0 && results[i - 1].CompareTo(r) > 0) _log.Report($"results of {query} not sorted at {i}");
+            if (_ledger.MustNotBeFound(r.Key, time, end)) _log.Report($"key {r.Key} returned, removed before the search began or never added");
             float truth = Prepared(index, VectorOf(r.Key)).Zip(q).Sum(p => (p.First - p.Second) * (p.First - p.Second));
-            if (Math.Abs(truth - r.Distance) > 1e-3f * Math.Max(1f, truth)) Violation($"key {r.Key}: distance {r.Distance}, true {truth} (torn vector?)");
+            if (Math.Abs(truth - r.Distance) > 1e-3f * Math.Max(1f, truth)) _log.Report($"key {r.Key}: distance {r.Distance}, true {truth} (torn vector?)");
         }
 
         if (_ledger.MustBeFound(query, time, end) && !seen.Contains(query))
@@ -233,7 +204,7 @@ internal sealed class IndexStress(string name, Func<IVectorIndex> create, int th
             string message = $"{name}: acknowledged key {query} not found by its own vector (results {string.Join(",", results.Select(r => r.Key))}, {index.Count} live, {index.DeletedCount} deleted)";
             if (exactSelfQuery)
             {
-                Violation(message);
+                _log.Report(message);
             }
             else
             {
@@ -241,7 +212,7 @@ internal sealed class IndexStress(string name, Func<IVectorIndex> create, int th
                 var stored = new float[Dimension];
                 if (!index.Contains(query) || !index.TryGetVector(query, stored) || !Close(stored, Prepared(index, q)))
                 {
-                    Violation(message + " and not stored either");
+                    _log.Report(message + " and not stored either");
                 }
                 else if (_missMessages.Count < 20)
                 {
