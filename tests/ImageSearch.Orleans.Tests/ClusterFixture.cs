@@ -1,0 +1,136 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+
+namespace ImageSearch.Orleans.Tests;
+
+/// <summary>
+/// Three in-process silos sharing one folder storage in a temporary directory, with fast failure detection (a killed
+/// silo is declared dead in a few seconds) so that the failure tests stay short.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public const string FolderKey = "ImageSearchTests:Folder";
+
+    public string Folder { get; } = Path.Combine(Path.GetTempPath(), "is-orleans-" + Guid.NewGuid().ToString("N"));
+
+    public TestCluster Cluster { get; private set; } = null!;
+
+    public IGrainFactory Grains => Cluster.Client;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Folder);
+        var builder = new TestClusterBuilder(3);
+        builder.Properties[FolderKey] = Folder;
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+        try
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            string folder = siloBuilder.Configuration[FolderKey]!;
+            siloBuilder.AddImageSearchShards(new GatedStorage(new FolderShardStorage(folder)), new ShardHostOptions { MaxDegreeOfParallelism = 1 });
+            siloBuilder.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                o.NumMissedProbesLimit = 2;
+                o.NumVotesForDeathDeclaration = 1;
+                o.TableRefreshTimeout = TimeSpan.FromSeconds(1);
+                o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(2);
+            });
+        }
+    }
+}
+
+/// <summary>
+/// Storage whose reads for chosen shards wait on a gate: a shard that cannot finish activating, as when its silo died
+/// and its storage is slow. Static, since the in-process silos build their own instance.
+/// </summary>
+internal sealed class GatedStorage(IShardStorage inner) : IShardStorage
+{
+    private static readonly object Sync = new();
+    private static readonly Dictionary<string, TaskCompletionSource> Gates = [];
+
+    /// <summary>Holds every read under <paramref name="prefix"/> until the returned object is disposed.</summary>
+    public static IDisposable Close(string prefix)
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (Sync)
+        {
+            Gates[prefix] = gate;
+        }
+
+        return new Opener(prefix, gate);
+    }
+
+    private static Task WaitAsync(string name)
+    {
+        lock (Sync)
+        {
+            foreach ((string prefix, TaskCompletionSource gate) in Gates)
+            {
+                if (name.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    return gate.Task;
+                }
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task<Stream?> OpenReadAsync(string name, CancellationToken cancellationToken)
+    {
+        await WaitAsync(name);
+        return await inner.OpenReadAsync(name, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken)
+    {
+        await WaitAsync(prefix);
+        return await inner.ListAsync(prefix, cancellationToken);
+    }
+
+    public Task WriteAtomicAsync(string name, Action<Stream> write, CancellationToken cancellationToken) => inner.WriteAtomicAsync(name, write, cancellationToken);
+
+    public Task<IShardLogAppender> CreateAppendAsync(string name, CancellationToken cancellationToken) => inner.CreateAppendAsync(name, cancellationToken);
+
+    public Task DeleteAsync(string name, CancellationToken cancellationToken) => inner.DeleteAsync(name, cancellationToken);
+
+    private sealed class Opener(string prefix, TaskCompletionSource gate) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (Sync)
+            {
+                Gates.Remove(prefix);
+            }
+
+            gate.TrySetResult();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "orleans cluster";
+}

@@ -1,0 +1,94 @@
+namespace ImageSearch.Orleans.Tests;
+
+/// <summary>Shards come back from their snapshot and log with the same answers; unavailable shards are waited for, then
+/// reported (an exception, or partial results naming them).</summary>
+[Collection(ClusterCollection.Name)]
+public class DurabilityTests(ClusterFixture fixture)
+{
+    private const int Dim = 8;
+
+    private async Task DeactivateAllAsync(DistributedIndex index)
+    {
+        for (int s = 0; s < index.ShardCount; s++)
+        {
+            await fixture.Cluster.DeactivateAsync(fixture.Grains.GetGrain<IIndexShardGrain>(IndexShardGrain.KeyOf(index.Name, s)));
+        }
+    }
+
+    [Theory]
+    [InlineData(DistributedIndexKind.Exact)]
+    [InlineData(DistributedIndexKind.Hnsw)]
+    public async Task AReactivatedShardServesTheSameResults(DistributedIndexKind kind)
+    {
+        long[] keys = Data.Keys(900);
+        float[] vectors = Data.Vectors(900, Dim, seed: 11);
+        var index = await DistributedIndex.CreateAsync(fixture.Grains, Data.NewName("reload"),
+            new DistributedIndexOptions { ShardCount = 2, Dimension = Dim, Kind = kind, Hnsw = new HnswOptions { M = 8, EfConstruction = 50 } });
+        await index.AddRangeAsync(keys.AsMemory(0, 500), vectors.AsMemory(0, 500 * Dim));
+        await index.SnapshotAsync();
+        await index.AddRangeAsync(keys.AsMemory(500), vectors.AsMemory(500 * Dim)); // in the log only
+        Assert.Equal(60, await index.RemoveRangeAsync(keys.Where((_, i) => i % 15 == 0)));
+        float[] queries = Data.Vectors(20, Dim, seed: 12, duplicateEvery: 0);
+        DistributedSearchResult[] before = await index.SearchBatchAsync(queries, 10);
+        IReadOnlyList<ShardStatistics> stats = await index.GetShardStatisticsAsync();
+        Assert.All(stats, s => Assert.True(s.SnapshotGeneration >= 0 && s.LogBytes > 0 && s.MemoryBytes > 0));
+
+        await DeactivateAllAsync(index);
+        DistributedSearchResult[] after = await index.SearchBatchAsync(queries, 10);
+        for (int q = 0; q < queries.Length / Dim; q++)
+        {
+            Assert.Equal(before[q].Results, after[q].Results);
+        }
+
+        Assert.Equal(840, await index.CountAsync());
+
+        // A second snapshot truncates the log: one snapshot and one (new) segment per shard remain, and they load too.
+        await index.SnapshotAsync();
+        foreach (string shardFolder in Directory.GetDirectories(Path.Combine(fixture.Folder, index.Name)))
+        {
+            Assert.Equal(2, Directory.GetFiles(shardFolder).Length);
+        }
+
+        await DeactivateAllAsync(index);
+        DistributedSearchResult[] again = await index.SearchBatchAsync(queries, 10);
+        Assert.Equal(before.Select(r => r.Results.ToArray()), again.Select(r => r.Results.ToArray()));
+    }
+
+    [Fact]
+    public async Task AShardThatDoesNotComeBackFailsTheSearchOrIsNamedInPartialResults()
+    {
+        long[] keys = Data.Keys(400);
+        float[] vectors = Data.Vectors(400, Dim, seed: 13);
+        string name = Data.NewName("partial");
+        var options = new DistributedIndexOptions { ShardCount = 3, Dimension = Dim, Kind = DistributedIndexKind.Exact };
+        var index = await DistributedIndex.CreateAsync(fixture.Grains, name, options);
+        await index.AddRangeAsync(keys, vectors);
+        var others = new ExactIndex(Dim);
+        long[] notInShard1 = [.. keys.Where(k => index.ShardOf(k) != 1)];
+        foreach (long k in notInShard1)
+        {
+            others.Add(k, vectors.AsSpan(Array.IndexOf(keys, k) * Dim, Dim));
+        }
+
+        await DeactivateAllAsync(index);
+        var strict = await DistributedIndex.OpenAsync(fixture.Grains, name, new DistributedIndexClientOptions { ShardTimeout = TimeSpan.FromSeconds(1) });
+        var lenient = await DistributedIndex.OpenAsync(fixture.Grains, name,
+            new DistributedIndexClientOptions { ShardTimeout = TimeSpan.FromSeconds(1), AllowPartialResults = true });
+        using (GatedStorage.Close(ShardStorageNames.ShardPrefix(name, 1)))
+        {
+            var e = await Assert.ThrowsAsync<ShardUnavailableException>(() => strict.SearchAsync(vectors.AsMemory(0, Dim), 5));
+            Assert.Equal(new[] { 1 }, e.Shards);
+
+            DistributedSearchResult partial = await lenient.SearchAsync(vectors.AsMemory(0, Dim), 5);
+            Assert.Equal(new[] { 1 }, partial.MissingShards);
+            var expected = new SearchResult[5];
+            others.Search(vectors.AsSpan(0, Dim), expected);
+            Assert.Equal(expected, partial.Results);
+        }
+
+        // Once the shard can load, the same client gets whole answers again.
+        DistributedSearchResult whole = await strict.SearchAsync(vectors.AsMemory(0, Dim), 5);
+        Assert.False(whole.IsPartial);
+        Assert.Equal(400, await strict.CountAsync());
+    }
+}
