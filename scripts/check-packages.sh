@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the packages as a user meets them (run by .ci/run after the tests; a few minutes):
-#  1. packs ImageSearch, ImageSearch.Embeddings, ImageSearch.VectorData and ImageSearch.Cli into artifacts/packages,
+#  1. packs ImageSearch, ImageSearch.Embeddings, ImageSearch.VectorData, ImageSearch.Orleans and ImageSearch.Cli into artifacts/packages,
 #     with no warnings (package validation included);
 #  2. installs the imagesearch tool from that feed into a temporary tool path and, from a temporary folder with an
 #     empty cache (IMAGESEARCH_CACHE), runs words, index, similar, train-devise, search and tags on the Pascal photos,
@@ -29,7 +29,7 @@ step "pack"
 FEED=$ROOT/artifacts/packages
 rm -rf "$FEED"
 dotnet pack ImageSearch.sln -c Release -o "$FEED" -warnaserror -nologo -v:minimal
-for id in ImageSearch ImageSearch.Embeddings ImageSearch.VectorData ImageSearch.Cli; do
+for id in ImageSearch ImageSearch.Embeddings ImageSearch.VectorData ImageSearch.Orleans ImageSearch.Cli; do
   ls "$FEED/$id".[0-9]*.nupkg "$FEED/$id".[0-9]*.snupkg >/dev/null || fail "$id: no .nupkg and .snupkg in $FEED"
 done
 CLI_PACKAGE=$(ls "$FEED"/ImageSearch.Cli.[0-9]*.nupkg)
@@ -38,7 +38,7 @@ VERSION=${VERSION%.nupkg}
 echo "version $VERSION"
 # Uncommitted changes pack under the same version: drop earlier builds of it from the NuGet cache so they are not reused.
 NUGET_CACHE=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: *//')
-for id in imagesearch imagesearch.embeddings imagesearch.vectordata imagesearch.cli; do rm -rf "${NUGET_CACHE:?}/$id/$VERSION"; done
+for id in imagesearch imagesearch.embeddings imagesearch.vectordata imagesearch.orleans imagesearch.cli; do rm -rf "${NUGET_CACHE:?}/$id/$VERSION"; done
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

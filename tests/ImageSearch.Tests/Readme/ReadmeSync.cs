@@ -32,7 +32,7 @@ public partial class ReadmeSync
         string root = RepoRoot();
         string readme = File.ReadAllText(Path.Combine(root, "README.md")).Replace("\r\n", "\n");
         var regions = Regions(Path.Combine(root, "tests", "ImageSearch.Tests", "Readme"))
-            .Concat(new[] { "ImageSearch.Embeddings.Tests", "ImageSearch.VectorData.Tests" }
+            .Concat(new[] { "ImageSearch.Embeddings.Tests", "ImageSearch.VectorData.Tests", "ImageSearch.Orleans.Tests" }
                 .Select(project => Path.Combine(root, "tests", project, "Readme"))
                 .Where(Directory.Exists)
                 .SelectMany(Regions))
