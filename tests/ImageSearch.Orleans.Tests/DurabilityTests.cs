@@ -91,4 +91,98 @@ public class DurabilityTests(ClusterFixture fixture)
         Assert.False(whole.IsPartial);
         Assert.Equal(400, await strict.CountAsync());
     }
+
+    [Fact]
+    public async Task ACrashAtAnyStepOfASnapshotRecoversTheSameState()
+    {
+        long[] keys = Data.Keys(600);
+        float[] vectors = Data.Vectors(600, Dim, seed: 14);
+        string name = Data.NewName("crash");
+        var index = await DistributedIndex.CreateAsync(fixture.Grains, name,
+            new DistributedIndexOptions { ShardCount = 1, Dimension = Dim, Kind = DistributedIndexKind.Exact, Metric = DistanceMetric.SquaredL2 });
+        await index.AddRangeAsync(keys.AsMemory(0, 300), vectors.AsMemory(0, 300 * Dim));
+        await index.SnapshotAsync();
+        await index.AddRangeAsync(keys.AsMemory(300), vectors.AsMemory(300 * Dim));
+        float[] queries = Data.Vectors(10, Dim, seed: 15, duplicateEvery: 0);
+        DistributedSearchResult[] before = await index.SearchBatchAsync(queries, 20);
+        string shardFolder = Path.Combine(fixture.Folder, name, "shard-0000");
+        string[] Files() => [.. Directory.GetFiles(shardFolder).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+        async Task AssertSameAfterReactivationAsync(string step)
+        {
+            await DeactivateAllAsync(index);
+            DistributedSearchResult[] after = await index.SearchBatchAsync(queries, 20);
+            Assert.True(before.Select(r => r.Results.ToArray()).SequenceEqual(after.Select(r => r.Results.ToArray()), new ResultsComparer()), $"different results after a crash {step}");
+            Assert.Equal(600, await index.CountAsync());
+        }
+
+        // Crash after step 1 (a new, empty segment, no snapshot yet): the old snapshot and every segment are replayed.
+        await DeactivateAllAsync(index);
+        string[] files = Files();
+        long newest = files.Select(Generation).Max();
+        var storage = new FolderShardStorage(fixture.Folder);
+        await using (IShardLogAppender log = await storage.CreateAppendAsync(ShardStorageNames.Log(name, 0, newest + 1), default))
+        {
+            await log.AppendAsync(ShardLog.HeaderRecord(newest + 1), default);
+        }
+
+        await AssertSameAfterReactivationAsync("after starting a segment");
+
+        // Crash after step 2 (new snapshot written, older files not yet deleted): the older segments must not be
+        // replayed on top of the new snapshot (their adds would be refused as duplicates).
+        await DeactivateAllAsync(index);
+        string backup = shardFolder + ".old";
+        CopyFolder(shardFolder, backup);
+        await index.SnapshotAsync();
+        await DeactivateAllAsync(index);
+        foreach (string file in Directory.GetFiles(backup))
+        {
+            File.Copy(file, Path.Combine(shardFolder, Path.GetFileName(file)), overwrite: false);
+        }
+
+        Directory.Delete(backup, recursive: true);
+        await AssertSameAfterReactivationAsync("after writing the snapshot");
+        // The leftovers older than the newest snapshot were deleted on activation; every activation starts a segment.
+        string[] left = Files();
+        Assert.Single(left, f => f.StartsWith("snapshot-", StringComparison.Ordinal));
+        long snapshot = Generation(left.Single(f => f.StartsWith("snapshot-", StringComparison.Ordinal)));
+        Assert.All(left, f => Assert.True(Generation(f) >= snapshot, $"{f} is older than snapshot {snapshot}"));
+    }
+
+    [Fact]
+    public async Task ACorruptLogIsAnErrorNotAnEmptyShard()
+    {
+        string name = Data.NewName("corrupt");
+        var index = await DistributedIndex.CreateAsync(fixture.Grains, name,
+            new DistributedIndexOptions { ShardCount = 1, Dimension = Dim, Kind = DistributedIndexKind.Exact },
+            new DistributedIndexClientOptions { ShardTimeout = TimeSpan.FromSeconds(2) });
+        await index.AddRangeAsync(Data.Keys(10), Data.Vectors(10, Dim, seed: 16));
+        await index.AddRangeAsync(Data.Keys(10, first: 1000), Data.Vectors(10, Dim, seed: 17));
+        await DeactivateAllAsync(index);
+        string log = Directory.GetFiles(Path.Combine(fixture.Folder, name, "shard-0000"), "log-*").Order(StringComparer.Ordinal).First();
+        byte[] bytes = File.ReadAllBytes(log);
+        bytes[ShardLog.RecordHeaderSize + 21 + ShardLog.RecordHeaderSize + 20] ^= 0x01; // inside the first add
+        File.WriteAllBytes(log, bytes);
+
+        Exception e = await Assert.ThrowsAnyAsync<Exception>(() => index.SearchAsync(new float[Dim].Select((_, i) => i + 1f).ToArray(), 3));
+        Assert.Contains("corrupt", e.ToString(), StringComparison.Ordinal);
+        Assert.IsNotType<ShardUnavailableException>(e); // corruption is not retried as if the shard were moving
+    }
+
+    private static long Generation(string file) => long.Parse(file[(file.IndexOf('-') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+
+    private static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+    }
+
+    private sealed class ResultsComparer : IEqualityComparer<SearchResult[]>
+    {
+        public bool Equals(SearchResult[]? x, SearchResult[]? y) => x!.SequenceEqual(y!);
+
+        public int GetHashCode(SearchResult[] obj) => obj.Length;
+    }
 }
