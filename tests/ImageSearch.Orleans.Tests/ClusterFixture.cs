@@ -13,6 +13,16 @@ public sealed class ClusterFixture : IAsyncLifetime
 {
     public const string FolderKey = "ImageSearchTests:Folder";
 
+    private readonly bool _tcp;
+
+    /// <summary>Silos and client connected in memory (Orleans' TestingHost default).</summary>
+    public ClusterFixture()
+    {
+    }
+
+    /// <summary>With <paramref name="tcp"/>, over loopback TCP: other clients can connect to the gateways.</summary>
+    internal ClusterFixture(bool tcp) => _tcp = tcp;
+
     public string Folder { get; } = Path.Combine(Path.GetTempPath(), "is-orleans-" + Guid.NewGuid().ToString("N"));
 
     public TestCluster Cluster { get; private set; } = null!;
@@ -24,7 +34,13 @@ public sealed class ClusterFixture : IAsyncLifetime
         Directory.CreateDirectory(Folder);
         var builder = new TestClusterBuilder(3);
         builder.Properties[FolderKey] = Folder;
+        if (_tcp)
+        {
+            builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
+        }
+
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
@@ -40,6 +56,13 @@ public sealed class ClusterFixture : IAsyncLifetime
         catch (IOException)
         {
         }
+    }
+
+    private sealed class ClientConfigurator : IClientBuilderConfigurator
+    {
+        // A call to a killed silo fails after 5 s instead of Orleans' default 30 s.
+        public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder)
+            => clientBuilder.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
     }
 
     private sealed class SiloConfigurator : ISiloConfigurator
