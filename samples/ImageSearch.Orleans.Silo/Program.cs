@@ -63,6 +63,7 @@ static async Task RunLocalAsync(Args a)
     if (await index.CountAsync() == 0)
     {
         await index.AddRangeAsync(keys, vectors);
+        await index.SnapshotAsync(); // the next start loads the graphs instead of rebuilding them from the log
     }
 
     Console.WriteLine($"{await index.CountAsync()} vectors in {shards} shards on {cluster.Silos} silos ({timer.Elapsed.TotalSeconds:F1} s)");

@@ -5,6 +5,7 @@ namespace ImageSearch;
 /// <param name="MissingShards">The shards that did not answer in time; empty unless
 /// <see cref="DistributedIndexClientOptions.AllowPartialResults"/> is set. When not empty, <paramref name="Results"/>
 /// holds only what the other shards found.</param>
+/// <remarks>Immutable once made; thread-safe to read.</remarks>
 public sealed record DistributedSearchResult(IReadOnlyList<SearchResult> Results, IReadOnlyList<int> MissingShards)
 {
     /// <summary>Whether some shards did not answer (see <see cref="MissingShards"/>).</summary>

@@ -8,6 +8,7 @@ namespace ImageSearch;
 /// <param name="SnapshotGeneration">The generation of the latest snapshot (-1 when none was taken yet).</param>
 /// <param name="LogBytes">Bytes in the write-ahead log since that snapshot (the current segment, as this activation wrote it).</param>
 /// <param name="Silo">The address of the silo the shard is active on.</param>
+/// <remarks>Immutable; thread-safe.</remarks>
 [GenerateSerializer, Immutable]
 public sealed record ShardStatistics(
     [property: Id(0)] int Shard,

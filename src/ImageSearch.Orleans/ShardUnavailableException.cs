@@ -2,6 +2,7 @@ namespace ImageSearch;
 
 /// <summary>Some shards of a <see cref="DistributedIndex"/> did not answer within
 /// <see cref="DistributedIndexClientOptions.ShardTimeout"/>; <see cref="Shards"/> names them.</summary>
+/// <remarks>Thread-safety: as any exception, safe to read from several threads once thrown.</remarks>
 public sealed class ShardUnavailableException : Exception
 {
     /// <summary>Creates the exception with a default message.</summary>

@@ -46,6 +46,7 @@ internal sealed class IndexShardGrain(IShardStorage storage, ShardHostOptions ho
 
         _snapshotGeneration = snapshots.Count == 0 ? -1 : snapshots.Max();
         _index = await LoadSnapshotAsync(manifest, cancellationToken);
+        _index.MaxDegreeOfParallelism = hostOptions.MaxDegreeOfParallelism; // the replay's bulk adds use it too
         logs.Sort();
         foreach (long generation in logs.Where(g => g >= _snapshotGeneration))
         {
@@ -54,7 +55,6 @@ internal sealed class IndexShardGrain(IShardStorage storage, ShardHostOptions ho
             _ = await Task.Run(() => ShardLog.Replay(bytes, generation, _index, name), cancellationToken);
         }
 
-        _index.MaxDegreeOfParallelism = hostOptions.MaxDegreeOfParallelism;
         // New writes go to a new segment: whatever torn tail the last one has stays at its end.
         _generation = Math.Max(_snapshotGeneration, logs.Count == 0 ? -1 : logs[^1]) + 1;
         _log = await StartSegmentAsync(_generation, cancellationToken);
