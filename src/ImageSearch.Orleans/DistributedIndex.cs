@@ -25,6 +25,7 @@ public sealed class DistributedIndex
 {
     private readonly IIndexShardGrain[] _shards;
     private readonly IndexManifest _manifest;
+    private Exception? _lastUnavailable; // the inner exception of the next ShardUnavailableException (any shard's, last seen)
 
     private DistributedIndex(IGrainFactory grains, string name, IndexManifest manifest, DistributedIndexClientOptions clientOptions)
     {
@@ -315,7 +316,7 @@ public sealed class DistributedIndex
         ShardHits?[] hits = await Task.WhenAll(Enumerable.Range(0, _shards.Length)
             .Select(s => asked[s] ? CallAsync(s, g => g.Search(q, perShard[s]), start, cancellationToken) : Task.FromResult<ShardHits?>(ShardHits.Empty)))
             .ConfigureAwait(false);
-        int[] missing = ThrowIfMissing(hits);
+        int[] missing = ThrowIfMissing(hits, partialAllowed: true);
         return new DistributedSearchResult(Merge(hits, k), missing);
     }
 
@@ -339,7 +340,7 @@ public sealed class DistributedIndex
             .Select(s => asked[s] ? CallAsync(s, g => g.SearchBatch(q, perShard[s]), start, cancellationToken)
                 : Task.FromResult<ShardHits[]?>(Enumerable.Repeat(ShardHits.Empty, nq).ToArray())))
             .ConfigureAwait(false);
-        int[] missing = ThrowIfMissing(hits);
+        int[] missing = ThrowIfMissing(hits, partialAllowed: true);
         var results = new DistributedSearchResult[nq];
         var column = new ShardHits?[_shards.Length];
         for (int i = 0; i < nq; i++)
@@ -457,18 +458,18 @@ public sealed class DistributedIndex
         }
     }
 
-    private Exception? _lastUnavailable;
+    /// <summary>Failures that mean "the shard's silo is gone or the shard is moving" (Orleans' own exceptions: silo
+    /// unavailable, message rejected, connection failed; and time-outs), not "the request is wrong" or "the shard's data is
+    /// bad", which come back as the exception the shard threw.</summary>
+    private static bool IsUnavailable(Exception e) => e is TimeoutException or OrleansException;
 
-    /// <summary>Failures that mean "the shard's silo is gone or the shard is moving", not "the request is wrong".</summary>
-    private static bool IsUnavailable(Exception e) => e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException
-        or OrleansException && e is not OrleansLifecycleCanceledException;
-
-    /// <summary>The shards whose answer is missing; throws unless partial results are allowed.</summary>
-    private int[] ThrowIfMissing<T>(T?[] answers)
+    /// <summary>The shards whose answer is missing; throws unless partial results are allowed (searches only: a count
+    /// or a lookup without some shards would be wrong, not partial).</summary>
+    private int[] ThrowIfMissing<T>(T?[] answers, bool partialAllowed = false)
         where T : class
     {
         int[] missing = [.. Enumerable.Range(0, answers.Length).Where(s => answers[s] is null)];
-        return missing.Length == 0 || ClientOptions.AllowPartialResults ? missing : throw Unavailable(missing, _lastUnavailable);
+        return missing.Length == 0 || (partialAllowed && ClientOptions.AllowPartialResults) ? missing : throw Unavailable(missing, _lastUnavailable);
     }
 
     private ShardUnavailableException Unavailable(IReadOnlyList<int> shards, Exception? last)

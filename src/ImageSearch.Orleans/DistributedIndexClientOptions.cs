@@ -18,7 +18,8 @@ public sealed record DistributedIndexClientOptions
     /// <summary>
     /// When <see langword="false"/> (the default), a search with a shard still unavailable after <see cref="ShardTimeout"/>
     /// throws <see cref="ShardUnavailableException"/>. When <see langword="true"/>, it returns what the other shards found,
-    /// with the missing shards named in <see cref="DistributedSearchResult.MissingShards"/>.
+    /// with the missing shards named in <see cref="DistributedSearchResult.MissingShards"/>. Counts, statistics and
+    /// lookups always throw: without some shards they would be wrong, not partial.
     /// </summary>
     public bool AllowPartialResults { get; init; }
 

@@ -84,6 +84,11 @@ public class DurabilityTests(ClusterFixture fixture)
             var expected = new SearchResult[5];
             others.Search(vectors.AsSpan(0, Dim), expected);
             Assert.Equal(expected, partial.Results);
+            DistributedSearchResult[] partialBatch = await lenient.SearchBatchAsync(vectors.AsMemory(0, 2 * Dim), 5);
+            Assert.All(partialBatch, r => Assert.Equal(new[] { 1 }, r.MissingShards));
+            Assert.Equal(others.SearchBatch(vectors.AsSpan(0, 2 * Dim), 5)[1], partialBatch[1].Results); // batch vs batch: same kernels
+            var countError = await Assert.ThrowsAsync<ShardUnavailableException>(() => lenient.CountAsync()); // a count is never partial
+            Assert.Equal(new[] { 1 }, countError.Shards);
         }
 
         // Once the shard can load, the same client gets whole answers again.
