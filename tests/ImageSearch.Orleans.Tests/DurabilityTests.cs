@@ -171,6 +171,8 @@ public class DurabilityTests(ClusterFixture fixture)
         Exception e = await Assert.ThrowsAnyAsync<Exception>(() => index.SearchAsync(new float[Dim].Select((_, i) => i + 1f).ToArray(), 3));
         Assert.Contains("corrupt", e.ToString(), StringComparison.Ordinal);
         Assert.IsNotType<ShardUnavailableException>(e); // corruption is not retried as if the shard were moving
+        Assert.True(await DistributedIndex.DeleteAsync(fixture.Grains, name)); // a corrupt index can still be deleted
+        Assert.False(Directory.Exists(Path.Combine(fixture.Folder, name)));
     }
 
     private static long Generation(string file) => long.Parse(file[(file.IndexOf('-') + 1)..], System.Globalization.CultureInfo.InvariantCulture);

@@ -28,6 +28,18 @@ internal sealed class IndexCatalogGrain(IShardStorage storage) : Grain, IIndexCa
             : throw new InvalidOperationException($"Distributed index '{Index}' exists with another configuration ({string.Join("; ", differences)}); open it with its own configuration or delete it first.");
     }
 
+    /// <summary>Closes a shard's log; a shard that cannot activate (a corrupt log) has none open, and must not stop the delete.</summary>
+    private async Task CloseShardAsync(int shard)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IIndexShardGrain>(IndexShardGrain.KeyOf(Index, shard)).Close();
+        }
+        catch (InvalidDataException)
+        {
+        }
+    }
+
     public async Task<bool> Delete()
     {
         IndexManifest? stored = await Get();
@@ -37,8 +49,7 @@ internal sealed class IndexCatalogGrain(IShardStorage storage) : Grain, IIndexCa
         }
 
         // Close the shards first (their logs), then the manifest (no shard activates without it), then the rest.
-        await Task.WhenAll(Enumerable.Range(0, stored.ShardCount)
-            .Select(s => GrainFactory.GetGrain<IIndexShardGrain>(IndexShardGrain.KeyOf(Index, s)).Close()));
+        await Task.WhenAll(Enumerable.Range(0, stored.ShardCount).Select(CloseShardAsync));
         await storage.DeleteAsync(ShardStorageNames.Manifest(Index), CancellationToken.None);
         foreach (string name in await storage.ListAsync(Index + "/", CancellationToken.None))
         {
