@@ -58,6 +58,15 @@ public sealed class ClusterFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>Single-threaded builds (deterministic HNSW graphs, so a replayed shard equals the original); background
+    /// snapshots checked every second once a log passes 256 KiB (only the snapshot test's index gets there).</summary>
+    public static readonly ShardHostOptions HostOptions = new()
+    {
+        MaxDegreeOfParallelism = 1,
+        SnapshotCheckPeriod = TimeSpan.FromSeconds(1),
+        SnapshotAfterLogBytes = 256 << 10,
+    };
+
     private sealed class ClientConfigurator : IClientBuilderConfigurator
     {
         // A call to a killed silo fails after 5 s instead of Orleans' default 30 s.
@@ -70,7 +79,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         public void Configure(ISiloBuilder siloBuilder)
         {
             string folder = siloBuilder.Configuration[FolderKey]!;
-            siloBuilder.AddImageSearchShards(new GatedStorage(new FolderShardStorage(folder)), new ShardHostOptions { MaxDegreeOfParallelism = 1 });
+            siloBuilder.AddImageSearchShards(new GatedStorage(new FolderShardStorage(folder)), HostOptions);
             siloBuilder.Configure<ClusterMembershipOptions>(o =>
             {
                 o.ProbeTimeout = TimeSpan.FromSeconds(1);

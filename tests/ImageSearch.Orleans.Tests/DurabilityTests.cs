@@ -175,6 +175,36 @@ public class DurabilityTests(ClusterFixture fixture)
         Assert.False(Directory.Exists(Path.Combine(fixture.Folder, name)));
     }
 
+    [Fact]
+    public async Task ABackgroundSnapshotTruncatesTheLog()
+    {
+        const int N = 3000, Dim32 = 32;
+        var index = await DistributedIndex.CreateAsync(fixture.Grains, Data.NewName("background"),
+            new DistributedIndexOptions { ShardCount = 1, Dimension = Dim32, Kind = DistributedIndexKind.Exact });
+        long[] keys = Data.Keys(N);
+        float[] vectors = Data.Vectors(N, Dim32, seed: 18);
+        await index.AddRangeAsync(keys, vectors); // 3000 x 32 x 4 bytes: past the fixture's 256 KiB
+        ShardStatistics stats = (await index.GetShardStatisticsAsync())[0];
+        Assert.Equal(-1, stats.SnapshotGeneration);
+        Assert.True(stats.LogBytes >= ClusterFixture.HostOptions.SnapshotAfterLogBytes);
+
+        // The check runs every second; allow a generous while on a loaded machine (this waits, it does not time).
+        for (int i = 0; i < 300 && stats.SnapshotGeneration < 0; i++)
+        {
+            await Task.Delay(100);
+            stats = (await index.GetShardStatisticsAsync())[0];
+        }
+
+        Assert.True(stats.SnapshotGeneration >= 0, "no background snapshot within 30 s");
+        Assert.True(stats.LogBytes < ClusterFixture.HostOptions.SnapshotAfterLogBytes);
+        string[] files = [.. Directory.GetFiles(Path.Combine(fixture.Folder, index.Name, "shard-0000")).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+        Assert.DoesNotContain("log-000000000000", files); // the segment before the snapshot was deleted
+        await DeactivateAllAsync(index);
+        var expected = new ExactIndex(Dim32);
+        expected.AddRange(keys, vectors);
+        Assert.Equal(expected.SearchBatch(vectors.AsSpan(0, 5 * Dim32), 7), (await index.SearchBatchAsync(vectors.AsMemory(0, 5 * Dim32), 7)).Select(r => r.Results.ToArray()));
+    }
+
     private static long Generation(string file) => long.Parse(file[(file.IndexOf('-') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
 
     private static void CopyFolder(string from, string to)
