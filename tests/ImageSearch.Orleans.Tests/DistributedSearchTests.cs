@@ -2,7 +2,7 @@ namespace ImageSearch.Orleans.Tests;
 
 /// <summary>A distributed index answers as one index: exact shards bit for bit, HNSW shards with at least the recall of one HNSW.</summary>
 [Collection(ClusterCollection.Name)]
-public class DistributedSearchTests(ClusterFixture fixture)
+public class DistributedSearchTests(ClusterFixture fixture, Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int Dim = 12;
 
@@ -107,6 +107,7 @@ public class DistributedSearchTests(ClusterFixture fixture)
             .Average(q => got(q).Intersect(truth[q].Select(r => r.Key)).Count() / (double)K);
         double singleRecall = Recall(q => one[q].Select(r => r.Key));
         double shardedRecall = Recall(q => many[q].Results.Select(r => r.Key));
+        output.WriteLine($"recall@{K} at ef {Ef}: one HNSW {singleRecall:F3}, 3 HNSW shards {shardedRecall:F3}");
         Assert.True(singleRecall < 1, $"the test needs an ef low enough to miss some neighbours (single recall {singleRecall})");
         Assert.True(shardedRecall >= singleRecall, $"sharded recall {shardedRecall} < single HNSW recall {singleRecall} at ef {Ef}");
     }
