@@ -25,7 +25,7 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var clientOptions = new DistributedIndexClientOptions { ShardTimeout = TimeSpan.FromSeconds(30) };
         var created = await DistributedIndex.CreateAsync(_fixture.Grains, "failover",
-            new DistributedIndexOptions { ShardCount = 6, Dimension = Dim, Kind = DistributedIndexKind.Hnsw, Hnsw = new HnswOptions { M = 8, EfConstruction = 40 } },
+            new DistributedIndexOptions { ShardCount = 9, Dimension = Dim, Kind = DistributedIndexKind.Hnsw, Hnsw = new HnswOptions { M = 8, EfConstruction = 40 } },
             clientOptions);
         // Two more cluster clients (own connections to every silo's gateway) besides the test cluster's.
         using IHost clientA = await StartClientAsync();
@@ -82,7 +82,13 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
             await Task.Delay(50);
         }
 
-        await _fixture.Cluster.KillSiloAsync(_fixture.Cluster.SecondarySilos[0]);
+        // Kill the secondary silo that hosts the most shards (the primary holds the test cluster's membership table).
+        IReadOnlyList<ShardStatistics> placement = await created.GetShardStatisticsAsync();
+        var victim = _fixture.Cluster.SecondarySilos.MaxBy(s => placement.Count(p => p.Silo == s.SiloAddress.ToString()))!;
+        int hosted = placement.Count(p => p.Silo == victim.SiloAddress.ToString());
+        Assert.True(hosted > 0, $"no shard on a secondary silo: {string.Join(", ", placement.Select(p => p.Silo))}");
+        output.WriteLine($"killing {victim.SiloAddress}, which hosts {hosted} of 9 shards");
+        await _fixture.Cluster.KillSiloAsync(victim);
         int atKill = Volatile.Read(ref batchesDone);
         while (Volatile.Read(ref batchesDone) < atKill + 60)
         {

@@ -36,12 +36,15 @@ public sealed class MultiProcessTests(ITestOutputHelper output)
             string silo = Path.Combine(AppContext.BaseDirectory, "ImageSearch.Orleans.Silo.dll");
             string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
             var silos = new List<Process>();
+            var siloPorts = new List<int>();
             for (int i = 0; i < 3; i++)
             {
+                int port = FreePort();
                 Process p = Start(dotnet, [silo, "silo", "--redis", redisAddress, "--cluster", clusterId, "--storage", folder,
-                    "--silo-port", $"{FreePort()}", "--gateway-port", $"{FreePort()}"]);
+                    "--silo-port", $"{port}", "--gateway-port", $"{FreePort()}"]);
                 processes.Add(p);
                 silos.Add(p);
+                siloPorts.Add(port);
             }
 
             foreach (Process p in silos)
@@ -93,9 +96,14 @@ public sealed class MultiProcessTests(ITestOutputHelper output)
                 await Task.Delay(20);
             }
 
-            silos[1].Kill(); // SIGKILL: no shutdown, no flush
+            // Kill the silo that hosts the most shards, so that shards must come back elsewhere from storage.
+            IReadOnlyList<ShardStatistics> placement = await index.GetShardStatisticsAsync();
+            int victim = Enumerable.Range(0, silos.Count).MaxBy(i => placement.Count(p => p.Silo.Contains($":{siloPorts[i]}:", StringComparison.Ordinal)));
+            int hosted = placement.Count(p => p.Silo.Contains($":{siloPorts[victim]}:", StringComparison.Ordinal));
+            Assert.True(hosted > 0, $"no shard on any silo? {string.Join(", ", placement.Select(p => p.Silo))}");
+            silos[victim].Kill(); // SIGKILL: no shutdown, no flush
             int atKill = Volatile.Read(ref batches);
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: killed silo process {silos[1].Id} after {atKill} batches");
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: killed silo process {silos[victim].Id} (hosting {hosted} of 6 shards) after {atKill} batches");
             var deadline = Stopwatch.StartNew();
             while (Volatile.Read(ref batches) < atKill + 60 && deadline.Elapsed < TimeSpan.FromSeconds(90))
             {
@@ -112,6 +120,8 @@ public sealed class MultiProcessTests(ITestOutputHelper output)
             Assert.True(lost.Length == 0, $"{lost.Length} acknowledged keys lost (of {acked.Length}), e.g. {string.Join(", ", lost.Take(5))}");
             Assert.True(Volatile.Read(ref batches) >= atKill + 60, "the load did not go on after the kill");
             Assert.True(await index.CountAsync() >= acked.Length);
+            IReadOnlyList<ShardStatistics> after = await index.GetShardStatisticsAsync();
+            Assert.DoesNotContain(after, p => p.Silo.Contains($":{siloPorts[victim]}:", StringComparison.Ordinal)); // all moved
             await client.StopAsync();
         }
         finally
