@@ -115,8 +115,8 @@ public sealed class DistributedIndex
         return new DistributedIndex(grains, name, manifest, clientOptions);
     }
 
-    /// <summary>Deletes an index: closes its shards, then deletes its manifest, snapshots and logs. Other clients must
-    /// have stopped using it.</summary>
+    /// <summary>Deletes an index: closes its shards (activating those not active, which loads them: a known cost), then
+    /// deletes its manifest, snapshots and logs. Other clients must have stopped using it.</summary>
     /// <param name="grains">The cluster client (or a grain factory inside a silo).</param>
     /// <param name="name">The index's name.</param>
     /// <param name="cancellationToken">Stops waiting (the deletion may still finish).</param>
