@@ -63,7 +63,7 @@ internal sealed class ClassWeighting
     }
 
     /// <summary>Weighted distances (not similarities) of <paramref name="rows"/> rows of a page into <paramref name="distances"/>.</summary>
-    public void Scan(VectorStore.Page page, int rows, int dimension, Span<float> distances, Span<float> scratch)
+    public void Scan(VectorStore.Page page, int rows, int dimension, Span<float> distances, Span<float> scratch, ScalarQuantizer? quantizer = null)
     {
         ReadOnlySpan<float> block;
         if (page.F32 is { } f)
@@ -74,10 +74,22 @@ internal sealed class ClassWeighting
         {
             if (_rowBuffer is null || _rowBuffer.Length < rows * dimension)
             {
-                _rowBuffer = new float[page.F16!.Length];
+                _rowBuffer = new float[page.Keys.Length * dimension];
             }
 
-            TensorPrimitives.ConvertToSingle(page.F16.AsSpan(0, rows * dimension), _rowBuffer.AsSpan(0, rows * dimension));
+            if (page.I8 is { } codes)
+            {
+                // Int8 rows without f32 rows: read back through the quantiser, row by row.
+                for (int r = 0; r < rows; r++)
+                {
+                    quantizer!.Decode(codes.AsSpan(r * dimension, dimension), _rowBuffer.AsSpan(r * dimension, dimension));
+                }
+            }
+            else
+            {
+                TensorPrimitives.ConvertToSingle(page.F16.AsSpan(0, rows * dimension), _rowBuffer.AsSpan(0, rows * dimension));
+            }
+
             block = _rowBuffer.AsSpan(0, rows * dimension);
         }
 

@@ -18,7 +18,7 @@ namespace ImageSearch;
 /// <see cref="Compact"/> take the writer lock, so a search sees the index either before or after each of them, never
 /// half-way.</para>
 /// </remarks>
-public sealed class ExactIndex : IVectorIndex
+public sealed partial class ExactIndex : IVectorIndex
 {
     private const int QueryChunk = 256;   // queries that share one pass over the rows in a batch
     private const int QueryBlock = 256;   // queries per kernel call: the matrix kernel needs 128-256 to amortise packing
@@ -41,7 +41,28 @@ public sealed class ExactIndex : IVectorIndex
     {
     }
 
+    /// <summary>Creates an empty index, optionally keeping f32 rows beside <see cref="VectorElementType.Int8"/> rows.</summary>
+    /// <param name="dimension">Number of elements in every vector; positive.</param>
+    /// <param name="metric">How vectors are compared.</param>
+    /// <param name="elementType">How vectors are stored.</param>
+    /// <param name="keepFloat32Rows">
+    /// With <see cref="VectorElementType.Int8"/>: also keep every row in f32. Searches then return exactly what a
+    /// <see cref="VectorElementType.Float32"/> index returns (same keys, distances and tie order): a single unfiltered,
+    /// unweighted search scans the 8-bit rows first with a proven bound on the quantisation error and computes f32
+    /// distances only for the rows that bound cannot rule out (see <c>docs/architecture.md</c>, "Bounded exact scan");
+    /// every other search runs on the f32 rows. Costs <c>4 * dimension + 8</c> bytes per vector more than Int8 alone.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException">A non-positive dimension or an unknown metric or element type.</exception>
+    /// <exception cref="ArgumentException"><paramref name="keepFloat32Rows"/> with an element type other than Int8.</exception>
+    public ExactIndex(int dimension, DistanceMetric metric, VectorElementType elementType, bool keepFloat32Rows)
+        : this(new VectorStore(dimension, metric, elementType, keepFloat32Rows))
+    {
+    }
+
     private ExactIndex(VectorStore store) => _store = store;
+
+    /// <summary>Whether f32 rows are kept beside <see cref="VectorElementType.Int8"/> rows (see the constructor).</summary>
+    public bool KeepFloat32Rows => _store.KeepFloat32Rows;
 
     /// <inheritdoc/>
     public int Dimension => _store.Dimension;
@@ -128,6 +149,7 @@ public sealed class ExactIndex : IVectorIndex
         {
             _store.CheckNewKeys(keys, keysName);
             cancellationToken.ThrowIfCancellationRequested();
+            _store.EnsureQuantizer(prepared); // Int8: the first rows added train the quantiser (see VectorElementType.Int8)
             for (int i = 0; i < keys.Length; i++)
             {
                 int slot = _store.TryReuseSlot(out int free) ? free : _store.AllocateSlot();
@@ -162,9 +184,8 @@ public sealed class ExactIndex : IVectorIndex
                 return;
             }
 
-            var store = new VectorStore(dim, old.Metric, old.ElementType);
+            VectorStore store = old.CreateEmptyLike();
             store.Reserve(old.LiveCount);
-            float[] row = new float[dim];
             for (int slot = 0; slot < slots; slot++)
             {
                 if ((slot & 4095) == 0)
@@ -177,11 +198,10 @@ public sealed class ExactIndex : IVectorIndex
                     continue;
                 }
 
-                // Rows are stored prepared (normalised, rounded to f16), so copying them back in changes nothing.
-                old.CopyRow(slot, row);
+                // Rows are copied as stored (f32, f16 or codes with their bound terms): nothing is rounded again.
                 int target = store.AllocateSlot();
                 long key = old.GetKey(slot);
-                store.SetRow(target, key, row);
+                store.CopySlotFrom(old, slot, target);
                 store.MapKey(key, target);
                 counter?.Add(1);
             }
@@ -289,7 +309,15 @@ public sealed class ExactIndex : IVectorIndex
             try
             {
                 int count = 0;
-                ScanInto(q, weighting, options?.Filter, destination, ref count);
+                if (weighting is null && options?.Filter is null && _store.KeepFloat32Rows)
+                {
+                    BoundedScan(q, destination, ref count);
+                }
+                else
+                {
+                    ScanInto(q, weighting, options?.Filter, destination, ref count);
+                }
+
                 TopK.SortAscending(destination, count);
                 return count;
             }
@@ -369,7 +397,7 @@ public sealed class ExactIndex : IVectorIndex
         try
         {
             int slots = _store.SlotCount;
-            var writer = new IndexFileWriter(stream, new IndexFileHeader(IndexKind.Exact, Metric, ElementType, Dimension, slots, _store.LiveCount));
+            var writer = new IndexFileWriter(stream, new IndexFileHeader(IndexKind.Exact, Metric, ElementType, Dimension, slots, _store.LiveCount, _store.KeepFloat32Rows));
             writer.WriteStore(_store, slots);
             writer.Finish();
         }
@@ -434,7 +462,19 @@ public sealed class ExactIndex : IVectorIndex
             Span<float> s = scores[..rows];
             if (weighting is not null)
             {
-                weighting.Scan(page, rows, dim, s, norms[..rows]);
+                weighting.Scan(page, rows, dim, s, norms[..rows], store.Quantizer);
+            }
+            else if (page.F32 is null && page.I8 is { } codes)
+            {
+                // Int8 rows alone: distances to the rows read back through the quantiser (approximate).
+                ScalarQuantizer quantizer = store.Quantizer!;
+                bool l2 = store.Metric == DistanceMetric.SquaredL2;
+                for (int r = 0; r < rows; r++)
+                {
+                    ReadOnlySpan<byte> row = codes.AsSpan(r * dim, dim);
+                    s[r] = l2 ? DistanceKernels.DequantizedSquaredL2(q, row, quantizer.Offset, quantizer.Step)
+                        : DistanceKernels.DequantizedDot(q, row, quantizer.Offset, quantizer.Step);
+                }
             }
             else if (store.Metric == DistanceMetric.SquaredL2)
             {
@@ -515,7 +555,7 @@ public sealed class ExactIndex : IVectorIndex
         var heaps = new SearchResult[nq * k];
         var counts = new int[nq];
         float[] scores = Scratch(QueryBlock * RowBlock);
-        float[]? converted = store.ElementType == VectorElementType.Float16 ? new float[RowBlock * dim] : null;
+        float[]? converted = store.HasFloat32Rows ? null : new float[RowBlock * dim];
         for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
         {
             int pageRows = Math.Min(rowsPerPage, slots - start);
@@ -527,6 +567,16 @@ public sealed class ExactIndex : IVectorIndex
                 if (page.F32 is { } f)
                 {
                     block = f.AsSpan(r0 * dim, rows * dim);
+                }
+                else if (page.I8 is { } codes)
+                {
+                    // Int8 rows alone are read back once per block and reused by every query of the chunk.
+                    for (int r = 0; r < rows; r++)
+                    {
+                        store.Quantizer!.Decode(codes.AsSpan((r0 + r) * dim, dim), converted.AsSpan(r * dim, dim));
+                    }
+
+                    block = converted.AsSpan(0, rows * dim);
                 }
                 else
                 {

@@ -19,8 +19,15 @@ internal static class IndexFile
     /// <summary>The first eight bytes of every index file: <c>"ISINDEX"</c> followed by 0x1A.</summary>
     public static ReadOnlySpan<byte> Magic => "ISINDEX\x1A"u8;
 
-    /// <summary>The format version this library writes and reads.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>The format version this library writes; it reads this one and every earlier one.</summary>
+    /// <remarks>Version 2 added the Int8 element type, the header's flags (bit 0: f32 rows kept) and the <c>QNTZ</c> and <c>VF32</c> sections.</remarks>
+    public const int FormatVersion = 2;
+
+    /// <summary>The oldest format version this library reads.</summary>
+    public const int OldestReadableVersion = 1;
+
+    /// <summary>Header flag: an Int8 index also keeps its f32 rows (section <c>VF32</c>).</summary>
+    internal const ushort FlagFloat32Rows = 1;
 
     internal const int HeaderSize = 48;
 
@@ -100,7 +107,7 @@ internal enum IndexKind : ushort
 
 /// <summary>The fixed header every index file starts with.</summary>
 internal readonly record struct IndexFileHeader(
-    IndexKind Kind, DistanceMetric Metric, VectorElementType ElementType, int Dimension, long SlotCount, long LiveCount);
+    IndexKind Kind, DistanceMetric Metric, VectorElementType ElementType, int Dimension, long SlotCount, long LiveCount, bool KeepFloat32Rows = false);
 
 /// <summary>Section tags of the common sections.</summary>
 internal static class SectionTags
@@ -108,5 +115,7 @@ internal static class SectionTags
     public static readonly uint Keys = IndexFile.Tag("KEYS"u8);
     public static readonly uint Live = IndexFile.Tag("LIVE"u8);
     public static readonly uint Vectors = IndexFile.Tag("VECS"u8);
+    public static readonly uint Quantizer = IndexFile.Tag("QNTZ"u8);
+    public static readonly uint Float32Rows = IndexFile.Tag("VF32"u8);
     public static readonly uint End = IndexFile.Tag("END!"u8);
 }

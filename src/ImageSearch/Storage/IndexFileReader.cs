@@ -41,9 +41,9 @@ internal sealed class IndexFileReader
         }
 
         int version = BinaryPrimitives.ReadUInt16LittleEndian(h[8..]);
-        if (version != IndexFile.FormatVersion)
+        if (version < IndexFile.OldestReadableVersion || version > IndexFile.FormatVersion)
         {
-            throw new InvalidDataException($"Unsupported index file format version {version}; this library reads version {IndexFile.FormatVersion}.");
+            throw new InvalidDataException($"Unsupported index file format version {version}; this library reads versions {IndexFile.OldestReadableVersion} to {IndexFile.FormatVersion}.");
         }
 
         if (Crc32C.Compute(h[..44]) != BinaryPrimitives.ReadUInt32LittleEndian(h[44..]))
@@ -57,22 +57,30 @@ internal sealed class IndexFileReader
         int dimension = BinaryPrimitives.ReadInt32LittleEndian(h[16..]);
         long slots = BinaryPrimitives.ReadInt64LittleEndian(h[24..]);
         long live = BinaryPrimitives.ReadInt64LittleEndian(h[32..]);
+        ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(h[14..]);
+        bool keepF32 = (flags & IndexFile.FlagFloat32Rows) != 0;
+        // Version 1 knew f32 and f16 only and wrote the flags as 0.
+        bool typeKnown = type is VectorElementType.Float32 or VectorElementType.Float16 || (version >= 2 && type == VectorElementType.Int8);
         if (kind is not (IndexKind.Exact or IndexKind.Hnsw) || metric is not (DistanceMetric.Cosine or DistanceMetric.InnerProduct or DistanceMetric.SquaredL2)
-            || type is not (VectorElementType.Float32 or VectorElementType.Float16) || dimension <= 0 || slots < 0 || slots > int.MaxValue
-            || live < 0 || live > slots)
+            || !typeKnown || dimension <= 0 || slots < 0 || slots > int.MaxValue
+            || live < 0 || live > slots || (flags & ~IndexFile.FlagFloat32Rows) != 0 || (keepF32 && type != VectorElementType.Int8))
         {
-            throw new InvalidDataException($"The index file header holds invalid values (kind {kind}, metric {metric}, element type {type}, dimension {dimension}, slots {slots}, live {live}).");
+            throw new InvalidDataException($"The index file header holds invalid values (kind {kind}, metric {metric}, element type {type}, dimension {dimension}, slots {slots}, live {live}, flags {flags}).");
         }
 
-        Header = new IndexFileHeader(kind, metric, type, dimension, slots, live);
+        Version = version;
+        Header = new IndexFileHeader(kind, metric, type, dimension, slots, live, keepF32);
 
         // Every slot stores its key (8 bytes), its live flag (1) and its vector; the three sections and the end marker
         // add 20 bytes each. Checked before anything is sized from the header, so a corrupt count cannot allocate.
-        long elementSize = type == VectorElementType.Float32 ? 4 : 2;
+        long elementSize = type switch { VectorElementType.Float32 => 4, VectorElementType.Float16 => 2, _ => keepF32 ? 5 : 1 };
         RequireRemaining(((Int128)slots * (9 + (dimension * elementSize))) + 80, "the vectors its header declares");
     }
 
     public IndexFileHeader Header { get; }
+
+    /// <summary>The file's format version.</summary>
+    public int Version { get; }
 
     /// <summary>
     /// Throws when a seekable stream has fewer than <paramref name="bytes"/> bytes left: called before allocating
@@ -166,7 +174,7 @@ internal sealed class IndexFileReader
     /// <summary>Reads the common sections into an empty store sized from the header.</summary>
     public VectorStore ReadStore()
     {
-        var store = new VectorStore(Header.Dimension, Header.Metric, Header.ElementType);
+        var store = new VectorStore(Header.Dimension, Header.Metric, Header.ElementType, Header.KeepFloat32Rows);
         int slots = (int)Header.SlotCount;
         store.AllocateForLoad(slots);
         int rowsPerPage = store.RowsPerPage;
@@ -205,8 +213,15 @@ internal sealed class IndexFileReader
             throw new InvalidDataException($"The header counts {Header.LiveCount} live vectors but section LIVE marks {liveCount}.");
         }
 
-        int elementSize = Header.ElementType == VectorElementType.Float32 ? 4 : 2;
         int dim = Header.Dimension;
+        if (Header.ElementType == VectorElementType.Int8)
+        {
+            ReadInt8Rows(store, slots);
+            store.RebuildKeyMap(collectFreeSlots: Header.Kind == IndexKind.Exact);
+            return store;
+        }
+
+        int elementSize = Header.ElementType == VectorElementType.Float32 ? 4 : 2;
         BeginSection(SectionTags.Vectors, (long)slots * dim * elementSize);
         for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
         {
@@ -225,6 +240,67 @@ internal sealed class IndexFileReader
         EndSection();
         store.RebuildKeyMap(collectFreeSlots: Header.Kind == IndexKind.Exact);
         return store;
+    }
+
+    /// <summary>
+    /// Reads an Int8 store's quantiser, codes and (when kept) f32 rows; then recomputes every live row's bound terms
+    /// from its f32 row and codes, as adding it did.
+    /// </summary>
+    private void ReadInt8Rows(VectorStore store, int slots)
+    {
+        int dim = Header.Dimension, rowsPerPage = store.RowsPerPage;
+        long qLength = BeginSection(SectionTags.Quantizer);
+        if (qLength != (slots == 0 && qLength == 0 ? 0 : 8L * dim))
+        {
+            throw new InvalidDataException($"Section QNTZ declares {qLength} bytes; expected {8L * dim} (or 0 in an empty index). The file is corrupt.");
+        }
+
+        if (qLength > 0)
+        {
+            var offset = new float[dim];
+            var step = new float[dim];
+            Read<float>(offset);
+            Read<float>(step);
+            EndSection();
+            store.SetQuantizer(new ScalarQuantizer(offset, step)); // validates: finite offsets, positive normal steps
+        }
+        else
+        {
+            EndSection();
+        }
+
+        BeginSection(SectionTags.Vectors, (long)slots * dim);
+        for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
+        {
+            Read(store.GetPage(p).I8.AsSpan(0, Math.Min(rowsPerPage, slots - start) * dim));
+        }
+
+        EndSection();
+        if (!Header.KeepFloat32Rows)
+        {
+            return;
+        }
+
+        BeginSection(SectionTags.Float32Rows, (long)slots * dim * 4);
+        for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
+        {
+            Read<float>(store.GetPage(p).F32.AsSpan(0, Math.Min(rowsPerPage, slots - start) * dim));
+        }
+
+        EndSection();
+        for (int slot = 0; slot < slots; slot++)
+        {
+            if (!store.IsDeleted(slot))
+            {
+                ReadOnlySpan<float> row = store.RowF32(slot);
+                if (VectorStore.IndexOfNonFinite(row) is int bad and >= 0)
+                {
+                    throw new InvalidDataException($"Section VF32 holds a non-finite value at slot {slot}, element {bad}.");
+                }
+
+                store.RecomputeBoundTerms(slot);
+            }
+        }
     }
 
     /// <summary>Reads the end marker.</summary>

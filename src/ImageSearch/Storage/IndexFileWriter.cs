@@ -27,6 +27,7 @@ internal sealed class IndexFileWriter
         BinaryPrimitives.WriteUInt16LittleEndian(h[10..], (ushort)header.Kind);
         h[12] = (byte)header.Metric;
         h[13] = (byte)header.ElementType;
+        BinaryPrimitives.WriteUInt16LittleEndian(h[14..], header.KeepFloat32Rows ? IndexFile.FlagFloat32Rows : (ushort)0);
         BinaryPrimitives.WriteInt32LittleEndian(h[16..], header.Dimension);
         BinaryPrimitives.WriteInt64LittleEndian(h[24..], header.SlotCount);
         BinaryPrimitives.WriteInt64LittleEndian(h[32..], header.LiveCount);
@@ -111,17 +112,44 @@ internal sealed class IndexFileWriter
         });
         EndSection();
 
+        int dim = store.Dimension;
+        if (store.ElementType == VectorElementType.Int8)
+        {
+            // The quantiser (empty while untrained), the codes, then the f32 rows when kept. The per-row bound terms are
+            // not saved: loading recomputes them from the rows, so a file cannot carry wrong ones.
+            ScalarQuantizer? q = store.Quantizer;
+            BeginSection(SectionTags.Quantizer, q is null ? 0 : 8L * dim);
+            if (q is not null)
+            {
+                Write<float>(q.Offset);
+                Write<float>(q.Step);
+            }
+
+            EndSection();
+            BeginSection(SectionTags.Vectors, (long)slots * dim);
+            ForEachPage(store, slots, (page, rows) => Write(page.I8.AsSpan(0, rows * dim)));
+            EndSection();
+            if (store.KeepFloat32Rows)
+            {
+                BeginSection(SectionTags.Float32Rows, (long)slots * dim * 4);
+                ForEachPage(store, slots, (page, rows) => Write<float>(page.F32.AsSpan(0, rows * dim)));
+                EndSection();
+            }
+
+            return;
+        }
+
         int elementSize = store.ElementType == VectorElementType.Float32 ? 4 : 2;
-        BeginSection(SectionTags.Vectors, (long)slots * store.Dimension * elementSize);
+        BeginSection(SectionTags.Vectors, (long)slots * dim * elementSize);
         ForEachPage(store, slots, (page, rows) =>
         {
             if (page.F32 is { } f)
             {
-                Write<float>(f.AsSpan(0, rows * store.Dimension));
+                Write<float>(f.AsSpan(0, rows * dim));
             }
             else
             {
-                Write<Half>(page.F16.AsSpan(0, rows * store.Dimension));
+                Write<Half>(page.F16.AsSpan(0, rows * dim));
             }
         });
         EndSection();

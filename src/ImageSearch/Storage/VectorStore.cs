@@ -24,8 +24,9 @@ internal sealed class VectorStore
     private int _slotCount;
     private int _allocated;
     private int _liveCount;
+    private volatile ScalarQuantizer? _quantizer;
 
-    public VectorStore(int dimension, DistanceMetric metric, VectorElementType elementType)
+    public VectorStore(int dimension, DistanceMetric metric, VectorElementType elementType, bool keepFloat32Rows = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         if (metric is not (DistanceMetric.Cosine or DistanceMetric.InnerProduct or DistanceMetric.SquaredL2))
@@ -33,12 +34,18 @@ internal sealed class VectorStore
             throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown distance metric.");
         }
 
-        if (elementType is not (VectorElementType.Float32 or VectorElementType.Float16))
+        if (elementType is not (VectorElementType.Float32 or VectorElementType.Float16 or VectorElementType.Int8))
         {
             throw new ArgumentOutOfRangeException(nameof(elementType), elementType, "Unknown element type.");
         }
 
+        if (keepFloat32Rows && elementType != VectorElementType.Int8)
+        {
+            throw new ArgumentException($"Keeping f32 rows beside the stored ones applies to {VectorElementType.Int8} only, not {elementType}.", nameof(keepFloat32Rows));
+        }
+
         Dimension = dimension;
+        KeepFloat32Rows = keepFloat32Rows;
         Metric = metric;
         ElementType = elementType;
         // About 4 MB (f32) per page, at least 64 rows: big enough for the scan kernels, small enough to grow cheaply.
@@ -56,6 +63,51 @@ internal sealed class VectorStore
     public DistanceMetric Metric { get; }
 
     public VectorElementType ElementType { get; }
+
+    /// <summary>Whether an <see cref="VectorElementType.Int8"/> store also keeps each row in f32 (for exact re-ranking).</summary>
+    public bool KeepFloat32Rows { get; }
+
+    /// <summary>Whether pages hold f32 rows (<see cref="VectorElementType.Float32"/>, or Int8 with <see cref="KeepFloat32Rows"/>).</summary>
+    public bool HasFloat32Rows => ElementType == VectorElementType.Float32 || KeepFloat32Rows;
+
+    /// <summary>The Int8 quantiser; null until trained (on the first rows added) or loaded.</summary>
+    public ScalarQuantizer? Quantizer => _quantizer;
+
+    /// <summary>Bytes a row takes in memory: the stored elements, plus f32 rows and the two per-row bound terms when kept (keys and flags not counted).</summary>
+    public int BytesPerVector => ElementType switch
+    {
+        VectorElementType.Float32 => 4 * Dimension,
+        VectorElementType.Float16 => 2 * Dimension,
+        _ => Dimension + (KeepFloat32Rows ? (4 * Dimension) + 8 : 0),
+    };
+
+    /// <summary>
+    /// Trains the Int8 quantiser on <paramref name="preparedRows"/> if the store has none yet (a no-op for other element
+    /// types). Called by the indexes, under their writer lock, with the first batch added to an empty index; later rows are
+    /// clamped to the range trained here.
+    /// </summary>
+    public void EnsureQuantizer(ReadOnlySpan<float> preparedRows)
+    {
+        if (ElementType == VectorElementType.Int8 && _quantizer is null && preparedRows.Length >= Dimension)
+        {
+            _quantizer = ScalarQuantizer.Train(preparedRows, Dimension);
+        }
+    }
+
+    /// <summary>Sets the quantiser read from a file (loading only).</summary>
+    public void SetQuantizer(ScalarQuantizer quantizer) => _quantizer = quantizer;
+
+    /// <summary>An empty store with the same settings and, when <paramref name="keepQuantizer"/>, the same quantiser.</summary>
+    public VectorStore CreateEmptyLike(bool keepQuantizer = true)
+    {
+        var store = new VectorStore(Dimension, Metric, ElementType, KeepFloat32Rows);
+        if (keepQuantizer && _quantizer is { } q)
+        {
+            store._quantizer = q;
+        }
+
+        return store;
+    }
 
     /// <summary>log2 of rows per page.</summary>
     public int PageShift { get; }
@@ -342,7 +394,7 @@ internal sealed class VectorStore
         Array.Copy(old, pages, old.Length);
         for (int i = old.Length; i < count; i++)
         {
-            pages[i] = new Page(RowsPerPage, Dimension, ElementType);
+            pages[i] = new Page(RowsPerPage, Dimension, ElementType, KeepFloat32Rows);
         }
 
         _pages = pages; // volatile write: readers see complete pages
@@ -357,9 +409,20 @@ internal sealed class VectorStore
         {
             prepared.CopyTo(f32.AsSpan(row * Dimension, Dimension));
         }
-        else
+
+        if (page.I8 is { } i8)
         {
-            TensorPrimitives.ConvertToHalf(prepared, page.F16.AsSpan(row * Dimension, Dimension));
+            ScalarQuantizer q = _quantizer ?? throw new InvalidOperationException("The Int8 quantiser is not trained.");
+            Span<byte> codes = i8.AsSpan(row * Dimension, Dimension);
+            q.Encode(prepared, codes);
+            if (page.Error is not null)
+            {
+                SetBoundTerms(page, row, prepared, codes);
+            }
+        }
+        else if (page.F16 is { } f16)
+        {
+            TensorPrimitives.ConvertToHalf(prepared, f16.AsSpan(row * Dimension, Dimension));
         }
 
         page.Keys[row] = key;
@@ -369,6 +432,38 @@ internal sealed class VectorStore
         }
 
         Interlocked.Increment(ref _liveCount);
+    }
+
+    /// <summary>Copies a live slot of <paramref name="source"/> (same settings) as stored into <paramref name="slot"/> and marks it live.</summary>
+    public void CopySlotFrom(VectorStore source, int sourceSlot, int slot)
+    {
+        Page from = source._pages[sourceSlot >> source.PageShift], to = _pages[slot >> PageShift];
+        int a = sourceSlot & (source.RowsPerPage - 1), b = slot & (RowsPerPage - 1), d = Dimension;
+        if (from.F32 is { } f) Array.Copy(f, a * d, to.F32!, b * d, d);
+        if (from.F16 is { } h) Array.Copy(h, a * d, to.F16!, b * d, d);
+        if (from.I8 is { } c) Array.Copy(c, a * d, to.I8!, b * d, d);
+        if (from.Error is { } e) to.Error![b] = e[a];
+        if (from.NormSquared is { } n) to.NormSquared![b] = n[a];
+        to.Keys[b] = from.Keys[a];
+        to.Deleted[b] = false;
+        Interlocked.Increment(ref _liveCount);
+    }
+
+    /// <summary>Recomputes a slot's bound terms from its f32 row and codes (loading; Int8 with f32 rows kept).</summary>
+    public void RecomputeBoundTerms(int slot)
+    {
+        Page page = _pages[slot >> PageShift];
+        int row = slot & (RowsPerPage - 1);
+        SetBoundTerms(page, row, RowF32(slot), RowI8(slot));
+    }
+
+    private void SetBoundTerms(Page page, int row, ReadOnlySpan<float> prepared, ReadOnlySpan<byte> codes)
+    {
+        float residual = _quantizer!.ResidualNormUpperBound(prepared, codes, out double normSquared);
+        page.NormSquared![row] = (float)normSquared;
+        page.Error![row] = Metric == DistanceMetric.SquaredL2
+            ? residual
+            : ScalarQuantizer.RoundUp(residual + (DotRoundingFactor(Dimension) * Math.Sqrt(normSquared) * (1 + 1e-12)));
     }
 
     /// <summary>Marks a live slot deleted (a tombstone: the row stays readable for graph routing).</summary>
@@ -404,17 +499,37 @@ internal sealed class VectorStore
     public ReadOnlySpan<Half> RowF16(int slot)
         => new(_pages[slot >> PageShift].F16, (slot & (RowsPerPage - 1)) * Dimension, Dimension);
 
-    /// <summary>Copies a slot's row as floats.</summary>
+    /// <summary>The 8-bit codes of a slot (Int8 stores only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ReadOnlySpan<byte> RowI8(int slot)
+        => new(_pages[slot >> PageShift].I8, (slot & (RowsPerPage - 1)) * Dimension, Dimension);
+
+    /// <summary>Copies a slot's row as floats: the f32 row when there is one, else the stored row read back.</summary>
     public void CopyRow(int slot, Span<float> destination)
     {
-        if (ElementType == VectorElementType.Float32)
+        if (HasFloat32Rows)
         {
             RowF32(slot).CopyTo(destination);
+        }
+        else if (ElementType == VectorElementType.Int8)
+        {
+            _quantizer!.Decode(RowI8(slot), destination[..Dimension]);
         }
         else
         {
             TensorPrimitives.ConvertToSingle(RowF16(slot), destination[..Dimension]);
         }
+    }
+
+    /// <summary>
+    /// <c>gamma_2d = 2d u / (1 - 2d u)</c>, u = 2^-24: the relative error bound of any f32 dot product of length d
+    /// (Higham, "Accuracy and Stability of Numerical Algorithms", 3.1; any summation order, with or without FMA),
+    /// doubled for margin. |fl(q.x) - q.x| &lt;= gamma * sum |q_i x_i| &lt;= gamma * ||q|| ||x||.
+    /// </summary>
+    public static double DotRoundingFactor(int dimension)
+    {
+        double nu = 2.0 * dimension * Math.ScaleB(1.0, -24);
+        return nu / (1 - nu);
     }
 
     /// <summary>
@@ -426,6 +541,15 @@ internal sealed class VectorStore
     {
         Page page = _pages[slot >> PageShift];
         int offset = (slot & (RowsPerPage - 1)) * Dimension;
+        if (page.F32 is null && page.I8 is { } codes)
+        {
+            ScalarQuantizer q = _quantizer!;
+            var row = new ReadOnlySpan<byte>(codes, offset, Dimension);
+            return Metric == DistanceMetric.SquaredL2
+                ? DistanceKernels.DequantizedSquaredL2(preparedQuery, row, q.Offset, q.Step)
+                : 1f - DistanceKernels.DequantizedDot(preparedQuery, row, q.Offset, q.Step);
+        }
+
         if (Metric == DistanceMetric.SquaredL2)
         {
             return page.F32 is { } f
@@ -442,18 +566,31 @@ internal sealed class VectorStore
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ScoreToDistance(DistanceMetric metric, float score) => metric == DistanceMetric.SquaredL2 ? score : 1f - score;
 
-    /// <summary>A page of rows: vectors (f32 or f16), keys and tombstones, for <see cref="VectorStore.RowsPerPage"/> slots.</summary>
+    /// <summary>
+    /// A page of rows: vectors (f32, f16, or 8-bit codes with optionally the f32 rows and two bound terms per row), keys
+    /// and tombstones, for <see cref="VectorStore.RowsPerPage"/> slots.
+    /// </summary>
     internal sealed class Page
     {
-        public Page(int rows, int dimension, VectorElementType type)
+        public Page(int rows, int dimension, VectorElementType type, bool keepFloat32Rows)
         {
-            if (type == VectorElementType.Float32)
+            if (type == VectorElementType.Float32 || keepFloat32Rows)
             {
                 F32 = GC.AllocateUninitializedArray<float>(rows * dimension);
             }
-            else
+
+            if (type == VectorElementType.Float16)
             {
                 F16 = GC.AllocateUninitializedArray<Half>(rows * dimension);
+            }
+            else if (type == VectorElementType.Int8)
+            {
+                I8 = GC.AllocateUninitializedArray<byte>(rows * dimension);
+                if (keepFloat32Rows)
+                {
+                    Error = new float[rows];
+                    NormSquared = new float[rows];
+                }
             }
 
             Keys = new long[rows];
@@ -463,6 +600,18 @@ internal sealed class VectorStore
         public float[]? F32 { get; }
 
         public Half[]? F16 { get; }
+
+        /// <summary>8-bit codes (Int8 stores).</summary>
+        public byte[]? I8 { get; }
+
+        /// <summary>
+        /// Per row, with f32 rows kept: an upper bound on the row's quantisation residual norm <c>||x - x̂||</c>, plus,
+        /// under the dot-product metrics, <c>gamma_2d * ||x||</c> (the f32 kernel's rounding, see <see cref="DotRoundingFactor"/>).
+        /// </summary>
+        public float[]? Error { get; }
+
+        /// <summary>Per row, with f32 rows kept: <c>||x||^2</c> rounded to f32 (relative error at most 2^-24).</summary>
+        public float[]? NormSquared { get; }
 
         public long[] Keys { get; }
 

@@ -66,7 +66,7 @@ internal sealed class HnswGraph
         _rowShift = store.PageShift;
         _rowMask = store.RowsPerPage - 1;
         _l2 = store.Metric == DistanceMetric.SquaredL2;
-        _f32 = store.ElementType == VectorElementType.Float32;
+        _f32 = store.HasFloat32Rows;
     }
 
     public VectorStore Store { get; }

@@ -22,7 +22,7 @@ public sealed partial class HnswIndex
             HnswGraph g = _graph;
             VectorStore s = g.Store;
             int slots = s.SlotCount;
-            var writer = new IndexFileWriter(stream, new IndexFileHeader(IndexKind.Hnsw, s.Metric, s.ElementType, s.Dimension, slots, s.LiveCount));
+            var writer = new IndexFileWriter(stream, new IndexFileHeader(IndexKind.Hnsw, s.Metric, s.ElementType, s.Dimension, slots, s.LiveCount, s.KeepFloat32Rows));
             writer.WriteStore(s, slots);
 
             (int entry, int top) = g.Entry;
@@ -117,7 +117,7 @@ public sealed partial class HnswIndex
         HnswOptions options;
         try
         {
-            options = new HnswOptions { M = m, EfConstruction = efc, Ef = ef, Seed = seed, LevelMultiplier = ml, ElementType = store.ElementType, ExactFilterThreshold = threshold };
+            options = new HnswOptions { M = m, EfConstruction = efc, Ef = ef, Seed = seed, LevelMultiplier = ml, ElementType = store.ElementType, KeepFloat32Rows = store.KeepFloat32Rows, ExactFilterThreshold = threshold };
             options.Validate();
         }
         catch (ArgumentOutOfRangeException e)

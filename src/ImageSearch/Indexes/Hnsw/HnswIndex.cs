@@ -53,7 +53,7 @@ public sealed partial class HnswIndex : IVectorIndex
         options ??= new HnswOptions();
         options.Validate();
         _options = options;
-        var store = new VectorStore(dimension, metric, options.ElementType);
+        var store = new VectorStore(dimension, metric, options.ElementType, options.KeepFloat32Rows);
         double ml = options.LevelMultiplier ?? 1.0 / Math.Log(options.M);
         _graph = new HnswGraph(store, options.M, options.EfConstruction, ml, (ulong)(uint)options.Seed * 0x9E3779B97F4A7C15UL);
         _ef = options.Ef;
@@ -77,6 +77,9 @@ public sealed partial class HnswIndex : IVectorIndex
 
     /// <inheritdoc/>
     public int Count => _graph.Store.LiveCount;
+
+    /// <summary>Whether f32 rows are kept beside <see cref="VectorElementType.Int8"/> rows (<see cref="HnswOptions.KeepFloat32Rows"/>).</summary>
+    public bool KeepFloat32Rows => _graph.Store.KeepFloat32Rows;
 
     /// <summary>Links per node on the upper layers (layer 0 keeps twice as many).</summary>
     public int M => _graph.M;
@@ -126,7 +129,7 @@ public sealed partial class HnswIndex : IVectorIndex
         {
             HnswGraph g = _graph;
             VectorStore s = g.Store;
-            long rowsBytes = (long)s.PageCount * s.RowsPerPage * ((s.Dimension * (s.ElementType == VectorElementType.Float32 ? 4L : 2L)) + 8 + 1);
+            long rowsBytes = (long)s.PageCount * s.RowsPerPage * (s.BytesPerVector + 8L + 1);
             long keyMap = (long)s.LiveCount * 24; // Dictionary<long,int>: entry (16) + bucket (4), rounded up
             return rowsBytes + g.LinkBytes() + keyMap;
         }
@@ -165,6 +168,7 @@ public sealed partial class HnswIndex : IVectorIndex
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            g.Store.EnsureQuantizer(prepared); // Int8: the first rows added train the quantiser (see VectorElementType.Int8)
             int first = g.Store.AllocatedCount;
             ulong rng = g.RngState;
             var counter = ProgressCounter.Create(progress, keyArray.Length);
@@ -189,7 +193,7 @@ public sealed partial class HnswIndex : IVectorIndex
         if (first == 0)
         {
             VectorStore s = g.Store;
-            var empty = new HnswGraph(new VectorStore(s.Dimension, s.Metric, s.ElementType), g.M, g.EfConstruction, g.LevelMultiplier, rng);
+            var empty = new HnswGraph(s.CreateEmptyLike(keepQuantizer: false), g.M, g.EfConstruction, g.LevelMultiplier, rng);
             lock (_keyLock)
             {
                 _graph = empty;
@@ -340,7 +344,7 @@ public sealed partial class HnswIndex : IVectorIndex
                 }
             }
 
-            var store = new VectorStore(dim, s.Metric, s.ElementType);
+            VectorStore store = s.CreateEmptyLike();
             var g = new HnswGraph(store, old.M, old.EfConstruction, old.LevelMultiplier, old.RngState);
             var counter = ProgressCounter.Create(progress, live);
             if (InsertAll(g, keys, rows, Threads, counter, cancellationToken) < live)
@@ -616,7 +620,7 @@ public sealed partial class HnswIndex : IVectorIndex
             {
                 int rows = Math.Min(rowsPerPage, slots - start);
                 Span<float> distances = scratch.AsSpan(0, rows);
-                weighting.Scan(s.GetPage(p), rows, dim, distances, scratch.AsSpan(rowsPerPage, rows));
+                weighting.Scan(s.GetPage(p), rows, dim, distances, scratch.AsSpan(rowsPerPage, rows), s.Quantizer);
                 for (int i = 0; i < rows; i++)
                 {
                     int slot = start + i;

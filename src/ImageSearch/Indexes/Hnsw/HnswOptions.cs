@@ -37,8 +37,18 @@ public sealed record HnswOptions
     /// </summary>
     public double? LevelMultiplier { get; init; }
 
-    /// <summary>How vectors are stored; <see cref="VectorElementType.Float16"/> halves vector memory (slower distances).</summary>
+    /// <summary>
+    /// How vectors are stored; <see cref="VectorElementType.Float16"/> halves vector memory (slower distances),
+    /// <see cref="VectorElementType.Int8"/> quarters it (approximate distances; see <see cref="KeepFloat32Rows"/>).
+    /// </summary>
     public VectorElementType ElementType { get; init; } = VectorElementType.Float32;
+
+    /// <summary>
+    /// With <see cref="VectorElementType.Int8"/>: also keep every row in f32 (<c>4 * dimension + 8</c> more bytes per
+    /// vector), so that the graph is built and searched on exact f32 distances and results carry them. Default false.
+    /// Only valid with Int8. Saved with the index.
+    /// </summary>
+    public bool KeepFloat32Rows { get; init; }
 
     /// <summary>
     /// Filtered searches whose filter admits less than this fraction of the vectors (estimated on a fixed sample of
@@ -68,9 +78,14 @@ public sealed record HnswOptions
             throw new ArgumentOutOfRangeException(nameof(LevelMultiplier), ml, "LevelMultiplier must be positive and finite.");
         }
 
-        if (ElementType is not (VectorElementType.Float32 or VectorElementType.Float16))
+        if (ElementType is not (VectorElementType.Float32 or VectorElementType.Float16 or VectorElementType.Int8))
         {
             throw new ArgumentOutOfRangeException(nameof(ElementType), ElementType, "Unknown element type.");
+        }
+
+        if (KeepFloat32Rows && ElementType != VectorElementType.Int8)
+        {
+            throw new ArgumentException($"KeepFloat32Rows applies to {VectorElementType.Int8} only, not {ElementType}.", nameof(KeepFloat32Rows));
         }
 
         if (!(ExactFilterThreshold >= 0 && ExactFilterThreshold <= 1))
