@@ -23,7 +23,7 @@ if (a.Has("help") || !a.Has("base"))
 {
     Console.WriteLine("""
         usage: ImageSearch.Ann [vectordata] --base B.fvecs --query Q.fvecs --gt G.ivecs [--index exact|hnsw] [--metric cosine|ip|l2]
-               [--element f32|f16] [--threads N] [--mode single|batch|single,batch] [--ef 40,80,...] [--M 16] [--efc 200]
+               [--element f32|f16|i8] [--rerank] [--threads N] [--mode single|batch|single,batch] [--ef 40,80,...] [--M 16] [--efc 200]
                [--queries N] [--k 10] [--save file] [--csv out.csv]
         """);
     return a.Has("help") ? 0 : 2;
@@ -38,7 +38,22 @@ DistanceMetric metric = a.Get("metric", "cosine") switch
     "l2" or "euclidean" => DistanceMetric.SquaredL2,
     var other => throw new ArgumentException($"Unknown metric '{other}'."),
 };
-VectorElementType element = a.Get("element", "f32") == "f16" ? VectorElementType.Float16 : VectorElementType.Float32;
+string elementName = a.Get("element", "f32");
+VectorElementType element = elementName switch
+{
+    "f32" => VectorElementType.Float32,
+    "f16" => VectorElementType.Float16,
+    "i8" => VectorElementType.Int8,
+    var other => throw new ArgumentException($"Unknown element type '{other}' (f32, f16, i8)."),
+};
+// --rerank: Int8 rows plus the f32 rows (exact index: the bounded exact scan; HNSW: graph and results on f32).
+bool rerank = a.Has("rerank");
+if (rerank && element != VectorElementType.Int8)
+{
+    throw new ArgumentException("--rerank needs --element i8.");
+}
+
+string elementColumn = rerank ? "i8+rerank" : elementName;
 int threads = int.Parse(a.Get("threads", Environment.ProcessorCount.ToString(culture)), culture);
 string[] modes = a.Get("mode", "single").Split(',');
 int k = int.Parse(a.Get("k", "10"), culture);
@@ -54,12 +69,12 @@ if (qdim != dim || gtCount < queryCount || gtDim < k)
     throw new InvalidDataException("base, query and ground truth files do not match.");
 }
 
-Console.WriteLine($"# {Environment.MachineName} {Environment.ProcessorCount} cores, .NET {Environment.Version}, SIMD {DistanceKernels.IsHardwareAccelerated}; base {baseCount}x{dim}, queries {queryCount}, index {indexKind} {metric} {element}");
+Console.WriteLine($"# {Environment.MachineName} {Environment.ProcessorCount} cores, .NET {Environment.Version}, SIMD {DistanceKernels.IsHardwareAccelerated}; base {baseCount}x{dim}, queries {queryCount}, index {indexKind} {metric} {elementColumn}");
 
 long[] keys = new long[baseCount];
 for (int i = 0; i < baseCount; i++) keys[i] = i;
 var sw = Stopwatch.StartNew();
-IVectorIndex index = IndexFactory.Build(indexKind, dim, metric, element, m, efc, threads, keys, baseData);
+IVectorIndex index = IndexFactory.Build(indexKind, dim, metric, element, rerank, m, efc, threads, keys, baseData);
 double buildSeconds = sw.Elapsed.TotalSeconds;
 Console.WriteLine($"# built in {buildSeconds:F2} s, {index.Count} vectors");
 if (a.Has("save"))
@@ -71,7 +86,14 @@ if (a.Has("save"))
 }
 
 index.MaxDegreeOfParallelism = threads; // a machine setting: not saved, so set again after a reload
-var rows = new List<string> { "index,metric,M,efc,ef,threads,mode,build_s,recall10,qps" };
+// Bytes of vector data per vector as stored in memory (keys, flags and graph links not counted).
+int bytesPerVector = element switch
+{
+    VectorElementType.Float32 => 4 * dim,
+    VectorElementType.Float16 => 2 * dim,
+    _ => dim + (rerank ? (4 * dim) + 8 : 0),
+};
+var rows = new List<string> { "index,metric,M,efc,ef,threads,mode,build_s,recall10,qps,element,bytes_per_vector" };
 Console.WriteLine(rows[0]);
 foreach (int ef in efs)
 {
@@ -105,7 +127,8 @@ foreach (int ef in efs)
         Console.WriteLine($"# ef {ef} {mode}: wall {seconds:F2} s, cpu {cpuSeconds:F2} s, {queryCount / cpuSeconds:F1} queries per cpu-second");
         double recall = Recall(results, gt, gtDim, k);
         string row = string.Join(',', indexKind, a.Get("metric", "cosine"), indexKind == "hnsw" ? m : 0, indexKind == "hnsw" ? efc : 0, ef,
-            usedThreads, mode, buildSeconds.ToString("F2", culture), recall.ToString("F4", culture), (queryCount / seconds).ToString("F1", culture));
+            usedThreads, mode, buildSeconds.ToString("F2", culture), recall.ToString("F4", culture), (queryCount / seconds).ToString("F1", culture),
+            elementColumn, bytesPerVector.ToString(culture));
         Console.WriteLine(row);
         rows.Add(row);
     }

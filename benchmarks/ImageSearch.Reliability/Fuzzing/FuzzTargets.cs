@@ -53,6 +53,15 @@ public static class FuzzTargets
             seeds.Add(Save(index));
         }
 
+        // Int8 (format version 2): codes alone, and codes with the f32 rows kept.
+        foreach (bool keep in new[] { false, true })
+        {
+            var index = new ExactIndex(8, DistanceMetric.InnerProduct, VectorElementType.Int8, keep);
+            AddVectors(index, 30, 8);
+            index.Remove(3);
+            seeds.Add(Save(index));
+        }
+
         return new FuzzTarget("index-exact", seeds, b => Task.FromResult(VectorIndex.Load(new MemoryStream(b))), InvalidData, FixIndexChecksums);
     }
 
@@ -68,6 +77,14 @@ public static class FuzzTargets
                 index.Remove(r * 2);
             }
 
+            seeds.Add(Save(index));
+        }
+
+        foreach (bool keep in new[] { false, true })
+        {
+            var index = new HnswIndex(6, DistanceMetric.Cosine, new HnswOptions { M = 4, EfConstruction = 20, ElementType = VectorElementType.Int8, KeepFloat32Rows = keep, Seed = 3 });
+            AddVectors(index, 50, 6);
+            index.Remove(4);
             seeds.Add(Save(index));
         }
 

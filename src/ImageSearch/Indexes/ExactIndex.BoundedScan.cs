@@ -1,4 +1,7 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace ImageSearch;
 
@@ -33,40 +36,45 @@ public sealed partial class ExactIndex
         buffers.Ensure(dim, rowsPerPage, k);
         var bound = QueryBound.Create(q, quantizer, buffers.Query.AsSpan(0, dim), store.Metric);
 
-        // First pass: intervals from the 8-bit rows; tau from a max-heap of the k smallest upper ends.
-        double[] upper = buffers.Upper;
-        int upperCount = 0;
-        double tau = double.PositiveInfinity;
-        int candidates = 0;
+        // First pass: intervals from the 8-bit rows; tau from a max-heap of the k smallest upper ends. A vector compare
+        // of the integer dot products against a threshold derived from tau and the store's extreme error terms
+        // (QueryBound.RejectBelow) skips most rows before any interval is computed.
+        var state = new FirstPass { Tau = double.PositiveInfinity, Threshold = int.MinValue };
         int[] dots = buffers.Dots;
         bool l2 = store.Metric == DistanceMetric.SquaredL2;
+        float maxError = store.MaxError, minNormSquared = store.MinNormSquared;
         for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
         {
             int rows = Math.Min(rowsPerPage, slots - start);
             VectorStore.Page page = store.GetPage(p);
             DistanceKernels.QuantizedDotScan(buffers.Query.AsSpan(0, dim), page.I8.AsSpan(0, rows * dim), dots.AsSpan(0, rows));
-            float[] error = page.Error!, normSquared = page.NormSquared!;
-            bool[] deleted = page.Deleted;
-            for (int r = 0; r < rows; r++)
+            int r = 0;
+            if (Vector256.IsHardwareAccelerated)
             {
-                if (deleted[r])
+                ref int d0 = ref MemoryMarshal.GetArrayDataReference(dots);
+                for (; r + Vector256<int>.Count <= rows; r += Vector256<int>.Count)
                 {
-                    continue;
+                    uint mask = Vector256.GreaterThanOrEqual(Vector256.LoadUnsafe(ref d0, (nuint)r), Vector256.Create(state.Threshold)).ExtractMostSignificantBits();
+                    while (mask != 0)
+                    {
+                        int j = r + BitOperations.TrailingZeroCount(mask);
+                        mask &= mask - 1;
+                        ConsiderInterval(ref state, bound, page, j, start, dots[j], l2, k, buffers, maxError, minNormSquared);
+                    }
                 }
+            }
 
-                (double lo, double hi) = l2 ? bound.SquaredL2(dots[r], error[r], normSquared[r]) : bound.Dot(dots[r], error[r]);
-                if (hi < tau || upperCount < k)
+            for (; r < rows; r++)
+            {
+                if (dots[r] >= state.Threshold)
                 {
-                    PushUpper(upper, ref upperCount, k, hi);
-                    tau = upperCount < k ? double.PositiveInfinity : upper[0];
-                }
-
-                if (lo <= tau)
-                {
-                    buffers.AddCandidate(ref candidates, start + r, lo);
+                    ConsiderInterval(ref state, bound, page, r, start, dots[r], l2, k, buffers, maxError, minNormSquared);
                 }
             }
         }
+
+        double tau = state.Tau;
+        int candidates = state.Candidates;
 
         // Second pass: exact f32 distances for the rows tau does not rule out, in slot order.
         float[] group = buffers.Group;
@@ -105,6 +113,42 @@ public sealed partial class ExactIndex
 
             float score = group[r - groupStart];
             Consider(r, l2 ? score : 1f - score, page, null, heap, ref count);
+        }
+    }
+
+    /// <summary>The running state of the first pass.</summary>
+    private struct FirstPass
+    {
+        public double Tau;      // the k-th smallest upper end so far (infinite until k rows were seen)
+        public int Threshold;   // rows with a smaller integer dot product cannot reach tau
+        public int UpperCount;
+        public int Candidates;
+    }
+
+    /// <summary>One row's interval: updates tau (and the threshold) and records the row when it may still be in the top k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ConsiderInterval(ref FirstPass state, in QueryBound bound, VectorStore.Page page, int row, int start, int dot, bool l2, int k,
+        BoundedScanBuffers buffers, float maxError, float minNormSquared)
+    {
+        if (page.Deleted[row])
+        {
+            return;
+        }
+
+        (double lo, double hi) = l2 ? bound.SquaredL2(dot, page.Error![row], page.NormSquared![row]) : bound.Dot(dot, page.Error![row]);
+        if (hi < state.Tau || state.UpperCount < k)
+        {
+            PushUpper(buffers.Upper, ref state.UpperCount, k, hi);
+            if (state.UpperCount == k && buffers.Upper[0] < state.Tau)
+            {
+                state.Tau = buffers.Upper[0];
+                state.Threshold = bound.RejectBelow(state.Tau, maxError, minNormSquared, l2);
+            }
+        }
+
+        if (lo <= state.Tau)
+        {
+            buffers.AddCandidate(ref state.Candidates, start + row, lo);
         }
     }
 

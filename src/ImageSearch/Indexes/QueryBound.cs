@@ -83,6 +83,38 @@ internal readonly struct QueryBound
     }
 
     /// <summary>
+    /// An integer threshold for a cheap first filter: every row whose integer dot product is below it has a lower end
+    /// <c>lo(x) &gt; <paramref name="tau"/></c> (so it cannot enter the top k), given that every row's error term is at most
+    /// <paramref name="maxError"/> and (squared L2) every row's <c>||x||^2</c> at least <paramref name="minNormSquared"/>.
+    /// Derived from <see cref="Dot"/> and <see cref="SquaredL2"/> with those extremes, then lowered by a margin.
+    /// </summary>
+    public int RejectBelow(double tau, float maxError, float minNormSquared, bool l2)
+    {
+        if (!(tau < double.PositiveInfinity) || _scale == 0)
+        {
+            return int.MinValue;
+        }
+
+        double bmax = _fixed + (_queryNorm * maxError);
+        double threshold; // S below it: lo > tau
+        if (l2)
+        {
+            // lo = (qq + xx (1 - 2^-22) - 2S - 2b - margin)(1 - gamma): increasing in xx, decreasing in S and b.
+            threshold = (_queryNormSquared + (minNormSquared * (1 - (2 * FloatRounding))) - (2 * bmax) - _margin - (tau / (1 - _gammaL2))) / 2;
+        }
+        else
+        {
+            // lo = 1 - S - b - FR (1 + |S| + b) >= a + tau - S (1 + FR) for S >= 0, a + tau - S (1 - FR) for S < 0.
+            double a = 1 - tau - FloatRounding - (bmax * (1 + FloatRounding));
+            threshold = a >= 0 ? a / (1 + FloatRounding) : a / (1 - FloatRounding);
+        }
+
+        threshold -= Margin * (Math.Abs(threshold) + Math.Abs(_constant) + Math.Abs(tau) + bmax + _queryNormSquared + minNormSquared + 2);
+        double t = Math.Floor((threshold - _constant) / _scale) - 1;
+        return t <= int.MinValue ? int.MinValue : t >= int.MaxValue ? int.MaxValue : (int)t;
+    }
+
+    /// <summary>
     /// Interval holding <c>fl32(1 - fl32(q . x))</c>, the f32 scan's distance under cosine and inner product, given the
     /// integer dot product of the row's codes and the row's stored error term (residual plus the f32 kernel's rounding).
     /// </summary>

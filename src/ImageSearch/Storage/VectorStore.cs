@@ -25,6 +25,8 @@ internal sealed class VectorStore
     private int _allocated;
     private int _liveCount;
     private volatile ScalarQuantizer? _quantizer;
+    private float _maxError;
+    private float _minNormSquared = float.PositiveInfinity;
 
     public VectorStore(int dimension, DistanceMetric metric, VectorElementType elementType, bool keepFloat32Rows = false)
     {
@@ -93,6 +95,12 @@ internal sealed class VectorStore
             _quantizer = ScalarQuantizer.Train(preparedRows, Dimension);
         }
     }
+
+    /// <summary>The largest per-row error term ever stored (Int8 with f32 rows); removed rows may have set it.</summary>
+    public float MaxError => Volatile.Read(ref _maxError);
+
+    /// <summary>The smallest per-row <c>||x||^2</c> ever stored (Int8 with f32 rows); removed rows may have set it.</summary>
+    public float MinNormSquared => Volatile.Read(ref _minNormSquared);
 
     /// <summary>Sets the quantiser read from a file (loading only).</summary>
     public void SetQuantizer(ScalarQuantizer quantizer) => _quantizer = quantizer;
@@ -442,8 +450,13 @@ internal sealed class VectorStore
         if (from.F32 is { } f) Array.Copy(f, a * d, to.F32!, b * d, d);
         if (from.F16 is { } h) Array.Copy(h, a * d, to.F16!, b * d, d);
         if (from.I8 is { } c) Array.Copy(c, a * d, to.I8!, b * d, d);
-        if (from.Error is { } e) to.Error![b] = e[a];
-        if (from.NormSquared is { } n) to.NormSquared![b] = n[a];
+        if (from.Error is { } e && from.NormSquared is { } n)
+        {
+            to.Error![b] = e[a];
+            to.NormSquared![b] = n[a];
+            UpdateExtremes(e[a], n[a]);
+        }
+
         to.Keys[b] = from.Keys[a];
         to.Deleted[b] = false;
         Interlocked.Increment(ref _liveCount);
@@ -460,10 +473,25 @@ internal sealed class VectorStore
     private void SetBoundTerms(Page page, int row, ReadOnlySpan<float> prepared, ReadOnlySpan<byte> codes)
     {
         float residual = _quantizer!.ResidualNormUpperBound(prepared, codes, out double normSquared);
-        page.NormSquared![row] = (float)normSquared;
-        page.Error![row] = Metric == DistanceMetric.SquaredL2
+        float error = Metric == DistanceMetric.SquaredL2
             ? residual
             : ScalarQuantizer.RoundUp(residual + (DotRoundingFactor(Dimension) * Math.Sqrt(normSquared) * (1 + 1e-12)));
+        page.NormSquared![row] = (float)normSquared;
+        page.Error![row] = error;
+        UpdateExtremes(error, (float)normSquared);
+    }
+
+    /// <summary>Widens <see cref="MaxError"/> and <see cref="MinNormSquared"/> (HNSW writes rows from several threads).</summary>
+    private void UpdateExtremes(float error, float normSquared)
+    {
+        float seen;
+        while (error > (seen = Volatile.Read(ref _maxError)) && Interlocked.CompareExchange(ref _maxError, error, seen) != seen)
+        {
+        }
+
+        while (normSquared < (seen = Volatile.Read(ref _minNormSquared)) && Interlocked.CompareExchange(ref _minNormSquared, normSquared, seen) != seen)
+        {
+        }
     }
 
     /// <summary>Marks a live slot deleted (a tombstone: the row stays readable for graph routing).</summary>
