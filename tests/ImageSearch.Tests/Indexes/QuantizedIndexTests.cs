@@ -132,6 +132,47 @@ public class QuantizedIndexTests
 
     [Theory]
     [MemberData(nameof(Metrics))]
+    public void FilteredWeightedAndCompactedSearchesEqualFloat32(DistanceMetric metric)
+    {
+        const int dim = 24, count = 1500;
+        var random = new Random(17);
+        var f32 = new ExactIndex(dim, metric, VectorElementType.Float32);
+        var i8 = new ExactIndex(dim, metric, VectorElementType.Int8, keepFloat32Rows: true);
+        float[] queries = Fill(f32, i8, NaiveReference.RandomVectors(random, count, dim), dim, 6, random);
+        var weights = new float[dim];
+        for (int j = 0; j < dim; j++)
+        {
+            weights[j] = 0.5f + (j % 3);
+        }
+
+        var filtered = new SearchOptions { Filter = key => key % 3 != 0 };
+        var weighted = new SearchOptions { ElementWeights = weights };
+        for (int i = 0; i < 6; i++)
+        {
+            foreach (SearchOptions options in new[] { filtered, weighted })
+            {
+                var expected = new SearchResult[10];
+                var actual = new SearchResult[10];
+                int n = f32.Search(queries.AsSpan(i * dim, dim), expected, options);
+                Assert.Equal(n, i8.Search(queries.AsSpan(i * dim, dim), actual, options));
+                AssertIdentical(expected[..n], actual[..n], $"{metric} options query {i}");
+            }
+        }
+
+        for (long key = -5000; key < 5_000_000; key += 7919L * 2)
+        {
+            f32.Remove(key);
+            i8.Remove(key);
+        }
+
+        f32.Compact();
+        i8.Compact();
+        Assert.Equal(0, i8.DeletedCount);
+        AssertSameSearches(f32, i8, queries, dim, metric + " compacted");
+    }
+
+    [Theory]
+    [MemberData(nameof(Metrics))]
     public void Int8AloneKeepsRecallOfExactSearch(DistanceMetric metric)
     {
         const int dim = 64, count = 3000, k = 10;
