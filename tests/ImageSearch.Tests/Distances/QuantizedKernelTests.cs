@@ -70,6 +70,39 @@ public class QuantizedKernelTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void ScaledCodeDotMatchesReference(KernelPath path)
+    {
+        var random = new Random(314);
+        foreach (int d in Dimensions)
+        {
+            if (d < MinimumDimension(path, Vector512Kernels.Count))
+            {
+                continue;
+            }
+
+            float[] w = Reference.RandomFloats(random, d);
+            var codes = new byte[d];
+            random.NextBytes(codes);
+            double expected = 0, scale = 0;
+            for (int j = 0; j < d; j++)
+            {
+                expected += w[j] * (double)codes[j];
+                scale += Math.Abs(w[j] * (double)codes[j]);
+            }
+
+            float actual = path switch
+            {
+                KernelPath.Scalar => ScalarKernels.ScaledCodeDot(w, codes),
+                KernelPath.Vector256 => Vector256Kernels.ScaledCodeDot(w, codes),
+                KernelPath.Vector512 => Vector512Kernels.ScaledCodeDot(w, codes),
+                _ => DistanceKernels.ScaledCodeDot(w, codes),
+            };
+            Reference.AssertClose(expected, scale, actual, $"{path} d={d}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void DequantizedDistancesMatchReference(KernelPath path)
     {
         var random = new Random(99);

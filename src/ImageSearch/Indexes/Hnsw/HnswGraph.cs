@@ -181,10 +181,18 @@ internal sealed class HnswGraph
 
     // ------------------------------------------------------------------ distances
 
-    /// <summary>Distance from a prepared query to a stored row.</summary>
+    /// <summary>
+    /// Distance from a prepared query to a stored row; a query of <see cref="Dimension"/> + 2 floats is an 8-bit
+    /// traversal query (<see cref="PrepareTraversalQuery"/>) and is compared with the row's codes instead.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float Distance(ReadOnlySpan<float> query, int slot)
     {
+        if (query.Length != Dimension)
+        {
+            return TraversalDistance(query, slot);
+        }
+
         if (_f32)
         {
             // The row is inside its page: pages hold RowsPerPage full rows, and slot & mask is below RowsPerPage.
@@ -194,6 +202,33 @@ internal sealed class HnswGraph
         }
 
         return Store.Distance(query, slot);
+    }
+
+    /// <summary>Distance from a prepared query (or an 8-bit traversal query) to a stored row, for callers outside the graph.</summary>
+    public float DistanceTo(ReadOnlySpan<float> query, int slot) => Distance(query, slot);
+
+    /// <summary>
+    /// Writes the 8-bit traversal form of a prepared query (Int8 stores with f32 rows): <c>w_j = q_j * step_j</c> for
+    /// each dimension, then <c>sum q_j lo_j</c>, then <c>||q||^2</c>, so that <c>q . x̂ = sum q_j lo_j + sum w_j c_j</c>.
+    /// </summary>
+    public void PrepareTraversalQuery(ReadOnlySpan<float> query, Span<float> destination)
+    {
+        ScalarQuantizer quantizer = Store.Quantizer!;
+        System.Numerics.Tensors.TensorPrimitives.Multiply(query, quantizer.Step, destination[..Dimension]);
+        destination[Dimension] = System.Numerics.Tensors.TensorPrimitives.Dot(query, quantizer.Offset);
+        destination[Dimension + 1] = System.Numerics.Tensors.TensorPrimitives.Dot(query, query);
+    }
+
+    /// <summary>
+    /// An approximate distance from a traversal query to a row's codes: <c>1 - q . x̂</c>, or
+    /// <c>||q||^2 - 2 q . x̂ + ||x||^2</c> under squared L2 (the row's stored f32 norm).
+    /// </summary>
+    private float TraversalDistance(ReadOnlySpan<float> query, int slot)
+    {
+        VectorStore.Page page = Store.GetPage(slot >> _rowShift);
+        int row = slot & _rowMask;
+        float dot = query[Dimension] + DistanceKernels.ScaledCodeDot(query[..Dimension], new ReadOnlySpan<byte>(page.I8, row * Dimension, Dimension));
+        return _l2 ? query[Dimension + 1] - (2 * dot) + page.NormSquared![row] : 1f - dot;
     }
 
     /// <summary>Distance between two stored rows.</summary>

@@ -499,16 +499,39 @@ public sealed partial class HnswIndex : IVectorIndex
 
         int k = destination.Length;
         ef = Math.Max(ef, k);
-        float entryDistance = DistanceTo(g, q, entry);
+
+        // Int8 with f32 rows: the graph is traversed on the 8-bit codes, and the ef results are re-ranked on f32.
+        bool rerank = g.Store.KeepFloat32Rows;
+        ReadOnlySpan<float> t = q;
+        if (rerank)
+        {
+            g.PrepareTraversalQuery(q, context.Traversal);
+            t = context.Traversal.AsSpan(0, g.Dimension + 2);
+        }
+
+        float entryDistance = g.DistanceTo(t, entry);
         for (int layer = top; layer > 0; layer--)
         {
-            g.GreedyClosest(q, layer, ref entry, ref entryDistance);
+            g.GreedyClosest(t, layer, ref entry, ref entryDistance);
         }
 
         int budget = filter is null ? int.MaxValue : Math.Max(4096, g.Store.SlotCount / 4);
-        if (!g.SearchLayer(q, entry, entryDistance, ef, 0, filter, context, budget, forConstruction: false))
+        if (!g.SearchLayer(t, entry, entryDistance, ef, 0, filter, context, budget, forConstruction: false))
         {
             return ExactScan(g, q, filter, destination);
+        }
+
+        if (rerank)
+        {
+            int found = 0;
+            while (context.ResultCount > 0)
+            {
+                Candidate c = context.PopResult();
+                TopK.Push(destination, ref found, g.Store.GetKey(c.Slot), g.DistanceTo(q, c.Slot));
+            }
+
+            TopK.SortAscending(destination, found);
+            return found;
         }
 
         while (context.ResultCount > k)
@@ -528,8 +551,6 @@ public sealed partial class HnswIndex : IVectorIndex
         SortTies(destination[..n]);
         return n;
     }
-
-    private static float DistanceTo(HnswGraph g, ReadOnlySpan<float> q, int slot) => g.Store.Distance(q, slot);
 
     private static void SortTies(Span<SearchResult> results)
     {
