@@ -223,11 +223,14 @@ internal sealed class HnswGraph
     /// An approximate distance from a traversal query to a row's codes: <c>1 - q . x̂</c>, or
     /// <c>||q||^2 - 2 q . x̂ + ||x||^2</c> under squared L2 (the row's stored f32 norm).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float TraversalDistance(ReadOnlySpan<float> query, int slot)
     {
         VectorStore.Page page = Store.GetPage(slot >> _rowShift);
         int row = slot & _rowMask;
-        float dot = query[Dimension] + DistanceKernels.ScaledCodeDot(query[..Dimension], new ReadOnlySpan<byte>(page.I8, row * Dimension, Dimension));
+        // The codes are inside their page: pages hold RowsPerPage full rows, and row is below RowsPerPage.
+        ref byte codes = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(page.I8!), row * Dimension);
+        float dot = query[Dimension] + RowDistance.ScaledCodeDot(ref MemoryMarshal.GetReference(query), ref codes, Dimension);
         return _l2 ? query[Dimension + 1] - (2 * dot) + page.NormSquared![row] : 1f - dot;
     }
 
@@ -247,8 +250,18 @@ internal sealed class HnswGraph
 
     /// <summary>Hints the CPU to fetch the first lines of a row (hnswlib does the same); a no-op without SSE.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe void PrefetchRow(float[][] rows, int slot)
+    private unsafe void PrefetchRow(float[][] rows, int slot, bool codes)
     {
+        if (Sse.IsSupported && codes)
+        {
+            // The row's codes (pages on the large object heap, as below): two lines cover 128 dimensions.
+            ref byte first = ref MemoryMarshal.GetArrayDataReference(Store.GetPage(slot >> _rowShift).I8!);
+            byte* c = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref first, (slot & _rowMask) * Dimension));
+            Sse.Prefetch0(c);
+            Sse.Prefetch0(c + 64);
+            return;
+        }
+
         if (Sse.IsSupported && _f32)
         {
             // Rows live in pages of several MB on the large object heap, which the GC does not move, and a prefetch
@@ -624,6 +637,7 @@ internal sealed class HnswGraph
 
         float bound = context.ResultCount > 0 ? context.WorstResult : float.PositiveInfinity;
         int computed = 0;
+        bool codes = q.Length != Dimension; // an 8-bit traversal query: rows are read as codes
         while (context.CandidateCount > 0)
         {
             Candidate c = context.Candidates[0];
@@ -645,7 +659,7 @@ internal sealed class HnswGraph
                 int first = list[off + 1];
                 if ((uint)first < (uint)limit)
                 {
-                    PrefetchRow(rows, first);
+                    PrefetchRow(rows, first, codes);
                 }
             }
 
@@ -657,7 +671,7 @@ internal sealed class HnswGraph
                     int next = list[off + i + 1];
                     if ((uint)next < (uint)limit)
                     {
-                        PrefetchRow(rows, next);
+                        PrefetchRow(rows, next, codes);
                     }
                 }
 

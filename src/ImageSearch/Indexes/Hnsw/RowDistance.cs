@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace ImageSearch;
@@ -125,5 +126,39 @@ internal static class RowDistance
         }
 
         return sum;
+    }
+
+    /// <summary>
+    /// <c>sum_j w[j] * c[j]</c> over f32 weights and 8-bit codes, as <see cref="DistanceKernels.ScaledCodeDot"/> but
+    /// inlined (HNSW's 8-bit traversal); the tail is an overlapping chunk masked in the weights.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ScaledCodeDot(ref float w, ref byte c, int dimension)
+    {
+        if (Vector512.IsHardwareAccelerated && dimension >= 16)
+        {
+            nuint dim = (nuint)dimension, full = dim - (dim % 16), k = 0;
+            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
+            for (; k + 32 <= full; k += 32)
+            {
+                acc0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w, k), Vector512Kernels.LoadCodes(ref c, k), acc0);
+                acc1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w, k + 16), Vector512Kernels.LoadCodes(ref c, k + 16), acc1);
+            }
+
+            if (k < full)
+            {
+                acc0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w, k), Vector512Kernels.LoadCodes(ref c, k), acc0);
+            }
+
+            if (full != dim)
+            {
+                nuint last = dim - 16;
+                acc1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w, last) & Vector512Kernels.TailMask((int)(dim - full)), Vector512Kernels.LoadCodes(ref c, last), acc1);
+            }
+
+            return Vector512.Sum(acc0 + acc1);
+        }
+
+        return DistanceKernels.ScaledCodeDot(MemoryMarshal.CreateReadOnlySpan(ref w, dimension), MemoryMarshal.CreateReadOnlySpan(ref c, dimension));
     }
 }
