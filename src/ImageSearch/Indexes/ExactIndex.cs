@@ -455,6 +455,7 @@ public sealed partial class ExactIndex : IVectorIndex
         float[] scratch = Scratch(2 * rowsPerPage);
         Span<float> scores = scratch.AsSpan(0, rowsPerPage);
         Span<float> norms = scratch.AsSpan(rowsPerPage, rowsPerPage);
+        QueryBound? bound = null; // Int8 rows alone: the query scaled once, on the first page
         for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
         {
             int rows = Math.Min(rowsPerPage, slots - start);
@@ -466,14 +467,27 @@ public sealed partial class ExactIndex : IVectorIndex
             }
             else if (page.F32 is null && page.I8 is { } codes)
             {
-                // Int8 rows alone: distances to the rows read back through the quantiser (approximate).
+                // Int8 rows alone (approximate). Dot products: the 16-bit query against the codes in integers, then
+                // S = constant + scale * I (QueryBound); squared L2: the rows read back through the quantiser.
                 ScalarQuantizer quantizer = store.Quantizer!;
-                bool l2 = store.Metric == DistanceMetric.SquaredL2;
-                for (int r = 0; r < rows; r++)
+                if (store.Metric == DistanceMetric.SquaredL2)
                 {
-                    ReadOnlySpan<byte> row = codes.AsSpan(r * dim, dim);
-                    s[r] = l2 ? DistanceKernels.DequantizedSquaredL2(q, row, quantizer.Offset, quantizer.Step)
-                        : DistanceKernels.DequantizedDot(q, row, quantizer.Offset, quantizer.Step);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        s[r] = DistanceKernels.DequantizedSquaredL2(q, codes.AsSpan(r * dim, dim), quantizer.Offset, quantizer.Step);
+                    }
+                }
+                else
+                {
+                    BoundedScanBuffers buffers = t_bounded ??= new BoundedScanBuffers();
+                    buffers.Ensure(dim, rowsPerPage, 1);
+                    bound ??= QueryBound.Create(q, quantizer, buffers.Query.AsSpan(0, dim), store.Metric);
+                    Span<int> dots = buffers.Dots.AsSpan(0, rows);
+                    DistanceKernels.QuantizedDotScan(buffers.Query.AsSpan(0, dim), codes.AsSpan(0, rows * dim), dots);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        s[r] = (float)bound.Value.Estimate(dots[r]);
+                    }
                 }
             }
             else if (store.Metric == DistanceMetric.SquaredL2)

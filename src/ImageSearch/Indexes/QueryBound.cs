@@ -83,6 +83,13 @@ internal readonly struct QueryBound
     }
 
     /// <summary>
+    /// <c>S</c>, the estimate of <c>q . x̂</c> from the integer dot product (within <c>127.5 sum |delta_j|</c> of it):
+    /// the approximate dot product of an Int8 index without f32 rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public double Estimate(int dot) => _constant + (_scale * dot);
+
+    /// <summary>
     /// An integer threshold for a cheap first filter: every row whose integer dot product is below it has a lower end
     /// <c>lo(x) &gt; <paramref name="tau"/></c> (so it cannot enter the top k), given that every row's error term is at most
     /// <paramref name="maxError"/> and (squared L2) every row's <c>||x||^2</c> at least <paramref name="minNormSquared"/>.
