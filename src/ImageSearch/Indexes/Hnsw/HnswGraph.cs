@@ -208,7 +208,7 @@ internal sealed class HnswGraph
     public float DistanceTo(ReadOnlySpan<float> query, int slot) => Distance(query, slot);
 
     /// <summary>
-    /// Writes the 8-bit traversal form of a prepared query (Int8 stores with f32 rows): <c>w_j = q_j * step_j</c> for
+    /// Writes the 8-bit traversal form of a prepared query (Int8 stores; under squared L2 only with f32 rows, whose norms it needs): <c>w_j = q_j * step_j</c> for
     /// each dimension, then <c>sum q_j lo_j</c>, then <c>||q||^2</c>, so that <c>q . x̂ = sum q_j lo_j + sum w_j c_j</c>.
     /// </summary>
     public void PrepareTraversalQuery(ReadOnlySpan<float> query, Span<float> destination)

@@ -500,10 +500,11 @@ public sealed partial class HnswIndex : IVectorIndex
         int k = destination.Length;
         ef = Math.Max(ef, k);
 
-        // Int8 with f32 rows: the graph is traversed on the 8-bit codes, and the ef results are re-ranked on f32.
+        // Int8: the graph is traversed on the 8-bit codes through the per-query weights (under squared L2 that needs the
+        // rows' norms, kept with the f32 rows only); with f32 rows, the ef results are then re-ranked on f32.
         bool rerank = g.Store.KeepFloat32Rows;
         ReadOnlySpan<float> t = q;
-        if (rerank)
+        if (g.Store.ElementType == VectorElementType.Int8 && (rerank || g.Store.Metric != DistanceMetric.SquaredL2))
         {
             g.PrepareTraversalQuery(q, context.Traversal);
             t = context.Traversal.AsSpan(0, g.Dimension + 2);
