@@ -146,7 +146,8 @@ public sealed partial class ExactIndex
             }
         }
 
-        if (lo <= state.Tau)
+        // Not "lo <= tau": a NaN end (rows so large that their f32 norms overflow) keeps the row, whose f32 distance decides.
+        if (!(lo > state.Tau))
         {
             buffers.AddCandidate(ref state.Candidates, start + row, lo);
         }

@@ -173,6 +173,34 @@ public class QuantizedIndexTests
 
     [Theory]
     [MemberData(nameof(Metrics))]
+    public void BoundedScanEqualsFloat32ScanWithHugeRows(DistanceMetric metric)
+    {
+        // Rows whose squares overflow f32 (infinite f32 distances, infinite bound terms) next to ordinary ones.
+        const int dim = 20, count = 300;
+        var random = new Random(29);
+        float[] rows = NaiveReference.RandomVectors(random, count, dim);
+        for (int i = 0; i < count; i += 10)
+        {
+            for (int j = 0; j < dim; j++)
+            {
+                rows[(i * dim) + j] *= 1e20f;
+            }
+        }
+
+        var f32 = new ExactIndex(dim, metric, VectorElementType.Float32);
+        var i8 = new ExactIndex(dim, metric, VectorElementType.Int8, keepFloat32Rows: true);
+        float[] queries = Fill(f32, i8, rows, dim, 6, random);
+        foreach (int k in new[] { 5, count })
+        {
+            for (int i = 0; i < 6; i++)
+            {
+                AssertIdentical(Search(f32, queries.AsSpan(i * dim, dim), k), Search(i8, queries.AsSpan(i * dim, dim), k), $"{metric} k={k} query {i}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Metrics))]
     public void Int8AloneKeepsRecallOfExactSearch(DistanceMetric metric)
     {
         const int dim = 64, count = 3000, k = 10;
