@@ -17,7 +17,8 @@ public enum VectorElementType
     /// and a step trained from the data, as the minimum and (maximum - minimum) / 255 of the rows of the first
     /// <c>Add</c> or <c>AddRange</c> into an empty index (so add a representative batch first); a value is stored as the
     /// nearest of the 256 levels <c>offset + step * c</c>, and values outside the trained range are clamped to its ends.
-    /// Searches compare the f32 query with the rows read back (asymmetric distances, approximate). An index can also keep
+    /// Searches compare the f32 query with the 8-bit rows (the query is not quantised to 8 bits; distances are
+    /// approximate, a quarter of the bytes are read). An index can also keep
     /// the f32 rows (<see cref="ExactIndex(int, DistanceMetric, VectorElementType, bool)"/>,
     /// <see cref="HnswOptions.KeepFloat32Rows"/>) and then returns exact f32 distances.
     /// </summary>
