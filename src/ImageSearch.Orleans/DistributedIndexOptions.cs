@@ -20,7 +20,9 @@ public sealed record DistributedIndexOptions
     /// <summary>What each shard owns.</summary>
     public DistributedIndexKind Kind { get; init; } = DistributedIndexKind.Hnsw;
 
-    /// <summary>How vectors are stored in every shard (for HNSW shards this replaces <see cref="HnswOptions.ElementType"/>).</summary>
+    /// <summary>How vectors are stored in every shard (for HNSW shards this replaces <see cref="HnswOptions.ElementType"/>):
+    /// <see cref="VectorElementType.Float32"/> or <see cref="VectorElementType.Float16"/>. <see cref="VectorElementType.Int8"/>
+    /// is refused: each shard would train its own quantiser on its own keys, so results would depend on the shard count.</summary>
     public VectorElementType ElementType { get; init; } = VectorElementType.Float32;
 
     /// <summary>Graph options of HNSW shards (ignored for exact ones); <see langword="null"/> for the defaults.
@@ -43,6 +45,11 @@ public sealed record DistributedIndexOptions
         if (!Enum.IsDefined(Metric) || !Enum.IsDefined(Kind) || !Enum.IsDefined(ElementType))
         {
             throw new ArgumentException($"Unknown metric ({Metric}), kind ({Kind}) or element type ({ElementType}).", paramName);
+        }
+
+        if (ElementType == VectorElementType.Int8)
+        {
+            throw new ArgumentException("ElementType Int8 is not supported by distributed indexes yet: each shard would train its own quantiser, so results would depend on the shard count. Use Float32 or Float16.", paramName);
         }
 
         if (Kind == DistributedIndexKind.Hnsw)

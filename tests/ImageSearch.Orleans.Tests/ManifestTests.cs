@@ -39,6 +39,9 @@ public class ManifestTests(ClusterFixture fixture)
         await Assert.ThrowsAsync<ArgumentException>(() => DistributedIndex.CreateAsync(fixture.Grains, "../x", new DistributedIndexOptions { Dimension = 4 }));
         await Assert.ThrowsAsync<ArgumentException>(() => DistributedIndex.CreateAsync(fixture.Grains, name,
             new DistributedIndexOptions { Dimension = 4, Hnsw = new HnswOptions { M = 0 } }));
+        var int8 = await Assert.ThrowsAsync<ArgumentException>(() => DistributedIndex.CreateAsync(fixture.Grains, name,
+            new DistributedIndexOptions { Dimension = 4, ElementType = VectorElementType.Int8 }));
+        Assert.Contains("Int8", int8.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(fixture.Folder, name)));
     }
 }
