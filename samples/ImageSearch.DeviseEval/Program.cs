@@ -7,7 +7,9 @@ using ImageSearch.Evaluation;
 //          --views none|mirror,stretch,stretch-mirror (default: all three) --no-train-views --no-tta   (extra views: augmentation / test-time averaging)
 //          --probe (also print the logistic-regression reference on the same split and features)
 //          --loss cosine|hinge --margin X --input-size N (ResNet-18 input side, default 320; 224 = the graph's own size)
-//          --tune [--grid-lr a,b --grid-wd a,b --grid-epochs a,b --grid-dropout a,b --folds N]
+//          --descriptions (train on captions: class word + caption content words) --label-weight X --weighting uniform|frequency|idf --min-photos N
+//          --caption-candidates (print the most frequent content words of the training part's captions; how the second list was made)
+//          --tune [--grid-label-weight a,b--grid-lr a,b --grid-wd a,b --grid-epochs a,b --grid-dropout a,b --folds N]
 //                 grid search printing only scores on validation folds of the training part (never held-out ones)
 using System.Globalization;
 
@@ -16,6 +18,8 @@ var t = opt.Training;
 string? markdown = null;
 bool tune = false, diagnose = false, probe = false;
 string? featureNorm = null;
+string? gridLabelWeight = null;
+bool candidates = false;
 string? gridLr = null, gridWd = null, gridEpochs = null, gridDropout = null;
 int folds = 3;
 string[] views = ["mirror", "stretch", "stretch-mirror"]; // the default extra views (docs/evaluation.md)
@@ -45,6 +49,14 @@ for (int i = 0; i < args.Length; i++)
         case "--split-seed": opt = opt with { SplitSeed = I() }; break;
         case "--markdown": markdown = Next(); break;
         case "--tune": tune = true; break;
+        case "--descriptions": opt = opt with { Descriptions = opt.Descriptions ?? new DescriptionTargetOptions() }; break;
+        case "--label-weight": opt = opt with { Descriptions = (opt.Descriptions ?? new DescriptionTargetOptions()) with { LabelWeight = F() } }; break;
+        case "--min-photos": opt = opt with { Descriptions = (opt.Descriptions ?? new DescriptionTargetOptions()) with { MinPhotos = I() } }; break;
+        case "--weighting":
+            opt = opt with { Descriptions = (opt.Descriptions ?? new DescriptionTargetOptions()) with { Weighting = Enum.Parse<DescriptionWordWeighting>(Next(), ignoreCase: true) } };
+            break;
+        case "--grid-label-weight": gridLabelWeight = Next(); break;
+        case "--caption-candidates": candidates = true; break;
         case "--feature-norm": featureNorm = Next(); break;
         case "--diagnose": diagnose = true; break;
         case "--probe": probe = true; break;
@@ -85,6 +97,20 @@ if (diagnose)
     return 0;
 }
 
+if (candidates)
+{
+    // Document frequency of content words over the training part (train + validation of fold 0), held-out photos excluded.
+    var data = await Load();
+    var (tr, va, _) = DeviseEvaluation.Split(data, opt);
+    var exclude = new HashSet<string>(opt.CaptionWords.Concat(data.ClassNames).Concat(DescriptionTargets.EnglishStopWords), StringComparer.Ordinal);
+    var df = new Dictionary<string, int>(StringComparer.Ordinal);
+    foreach (int i in tr.Concat(va))
+        foreach (string w in data.CaptionWords[i])
+            if (w.Length > 1 && !exclude.Contains(w) && data.Words.Contains(w)) df[w] = df.GetValueOrDefault(w) + 1;
+    foreach (var (w, c) in df.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Take(60)) Console.WriteLine($"{w} {c}");
+    return 0;
+}
+
 if (tune)
 {
     // Hyperparameter search on validation folds carved from the training part only: held-out numbers are never printed.
@@ -92,16 +118,18 @@ if (tune)
     if (featureNorm is not null) data = data with { Features = Normalize(data.Features, data.FeatureDimension, featureNorm) };
     float[] lrs = Parse(gridLr, opt.Training.LearningRate), wds = Parse(gridWd, opt.Training.WeightDecay);
     float[] eps = Parse(gridEpochs, opt.Training.Epochs), drops = Parse(gridDropout, opt.Training.DropoutRate);
-    foreach (float lr in lrs) foreach (float wd in wds) foreach (float ep in eps) foreach (float dr in drops)
+    float[] lws = Parse(gridLabelWeight, opt.Descriptions?.LabelWeight ?? 1f);
+    foreach (float lw in lws) foreach (float lr in lrs) foreach (float wd in wds) foreach (float ep in eps) foreach (float dr in drops)
     {
+        double cp = 0;
         double t1 = 0, t5 = 0, rp = 0, secs = 0;
         for (int f = 0; f < folds; f++)
         {
-            var o = opt with { ValidationFold = f, Training = opt.Training with { LearningRate = lr, WeightDecay = wd, Epochs = (int)ep, DropoutRate = dr } };
+            var o = opt with { ValidationFold = f, Descriptions = opt.Descriptions is null ? null : opt.Descriptions with { LabelWeight = lw }, Training = opt.Training with { LearningRate = lr, WeightDecay = wd, Epochs = (int)ep, DropoutRate = dr } };
             var r = DeviseEvaluation.Evaluate(data, o);
-            t1 += r.ValidationTop1; t5 += r.ValidationTop5; rp += r.ValidationClassPrecision; secs += r.History.Elapsed.TotalSeconds;
+            t1 += r.ValidationTop1; t5 += r.ValidationTop5; rp += r.ValidationClassPrecision; cp += r.ValidationCaptionPrecision; secs += r.History.Elapsed.TotalSeconds;
         }
-        Console.WriteLine(FormattableString.Invariant($"lr {lr,-6} wd {wd,-7} epochs {ep,-4} dropout {dr,-4} | {folds} validation folds: top-1 {t1 / folds:P1} top-5 {t5 / folds:P1} R-prec {rp / folds:F3} | {secs / folds:F1} s/run"));
+        Console.WriteLine(FormattableString.Invariant($"label weight {lw,-4} lr {lr,-6} wd {wd,-7} epochs {ep,-4} dropout {dr,-4} | {folds} validation folds: top-1 {t1 / folds:P1} top-5 {t5 / folds:P1} R-prec {rp / folds:F3} caption P@10 {cp / folds:F3} | {secs / folds:F1} s/run"));
     }
     return 0;
 }

@@ -41,6 +41,26 @@ public sealed record DeviseEvaluationOptions
         "pasture", "farm", "food", "park", "sidewalk", "highway", "sea", "flying", "parked", "sitting", "standing",
     ];
 
+    /// <summary>
+    /// The second list of caption-word queries (issue 16), fixed before any caption training was tried: the 40 most
+    /// frequent content words of the training part's captions (train and validation photos of fold 0; held-out
+    /// captions not looked at) that are not class words, stop words or in <see cref="CaptionWords"/>.
+    /// </summary>
+    public IReadOnlyList<string> SecondCaptionWords { get; init; } =
+    [
+        "white", "black", "small", "brown", "blue", "large", "red", "young", "sits", "yellow", "green", "camera",
+        "wearing", "close", "women", "wooden", "stands", "background", "riding", "holding", "bike", "group", "old",
+        "lying", "laying", "plane", "posing", "smiling", "view", "outside", "living", "men", "area", "passenger", "tan",
+        "grassy", "gray", "floor", "stand", "walking",
+    ];
+
+    /// <summary>
+    /// Train on descriptions: each training photo's target combines its class word with the content words of its
+    /// captions (<see cref="DescriptionTargets"/>, built over the training photos' captions only). <see langword="null"/>
+    /// (the default) trains on the class words alone.
+    /// </summary>
+    public DescriptionTargetOptions? Descriptions { get; init; }
+
     /// <summary>Label-to-word mapping; the library's general default (it maps all 20 Pascal labels: <c>diningtable</c> -> <c>dining table</c>, ...).</summary>
     public LabelWordMap Labels { get; init; } = LabelWordMap.Default;
 
@@ -78,6 +98,9 @@ public sealed record DeviseEvaluationData(
 {
     /// <summary>Features of other views of the same photos (same rows and dimension as <see cref="Features"/>), e.g. mirrored; empty by default.</summary>
     public IReadOnlyList<float[]> Views { get; init; } = [];
+
+    /// <summary>Each photo's description text (for Pascal: its five captions), or empty when there are none.</summary>
+    public IReadOnlyList<string?> Descriptions { get; init; } = [];
 }
 
 /// <summary>Precision of one word query over the held-out photos.</summary>
@@ -121,6 +144,12 @@ public sealed record DeviseEvaluationReport
     public required IReadOnlyList<QueryPrecision> ClassQueries { get; init; }
     /// <summary>Precision@k of each measured caption word.</summary>
     public required IReadOnlyList<QueryPrecision> CaptionQueries { get; init; }
+    /// <summary>Precision@k of each measured word of <see cref="DeviseEvaluationOptions.SecondCaptionWords"/>.</summary>
+    public IReadOnlyList<QueryPrecision> SecondCaptionQueries { get; init; } = [];
+    /// <summary>Mean precision@k (k = 10) on the validation split of the words of both lists that at least 5 validation photos have (what tuning looked at).</summary>
+    public double ValidationCaptionPrecision { get; init; }
+    /// <summary>Whether the head was trained on descriptions.</summary>
+    public bool TrainedOnDescriptions { get; init; }
     /// <summary>Example tags of a few held-out photos: (photo name, class, tags).</summary>
     public required IReadOnlyList<(string Photo, string Label, ImageTags Tags)> Examples { get; init; }
 
@@ -129,6 +158,9 @@ public sealed record DeviseEvaluationReport
 
     /// <summary>Mean precision@k of the caption-word queries.</summary>
     public double MeanCaptionPrecision => CaptionQueries.Count == 0 ? 0 : CaptionQueries.Average(q => q.Precision);
+
+    /// <summary>Mean precision@k of the second list's caption-word queries.</summary>
+    public double MeanSecondCaptionPrecision => SecondCaptionQueries.Count == 0 ? 0 : SecondCaptionQueries.Average(q => q.Precision);
 
     /// <summary>The report as Markdown tables.</summary>
     /// <returns>Markdown text.</returns>
@@ -147,7 +179,8 @@ public sealed record DeviseEvaluationReport
         sb.AppendLine(c, $"| class word in top-5 tags | {Top5:P1} |");
         sb.AppendLine(c, $"| mean precision@{PrecisionAt}, 20 class queries | {MeanClassPrecision:F3} |");
         sb.AppendLine(c, $"| mean precision@{PrecisionAt}, {CaptionQueries.Count} caption words | {MeanCaptionPrecision:F3} |");
-        sb.AppendLine(c, $"| (validation split) top-1 / top-5 / class-query R-precision | {ValidationTop1:P1} / {ValidationTop5:P1} / {ValidationClassPrecision:F3} |");
+        if (SecondCaptionQueries.Count > 0) sb.AppendLine(c, $"| mean precision@{PrecisionAt}, {SecondCaptionQueries.Count} words of the second caption list | {MeanSecondCaptionPrecision:F3} |");
+        sb.AppendLine(c, $"| (validation split) top-1 / top-5 / class-query R-precision / caption-word precision@10 | {ValidationTop1:P1} / {ValidationTop5:P1} / {ValidationClassPrecision:F3} / {ValidationCaptionPrecision:F3} |");
         sb.AppendLine();
         sb.AppendLine(c, $"| class | query words | top-5 tag hit | precision@{PrecisionAt} |");
         sb.AppendLine("| --- | --- | --- | --- |");
@@ -157,6 +190,13 @@ public sealed record DeviseEvaluationReport
         sb.AppendLine(c, $"| caption word | relevant held-out photos | precision@{PrecisionAt} |");
         sb.AppendLine("| --- | --- | --- |");
         foreach (var q in CaptionQueries) sb.AppendLine(c, $"| {q.Query} | {q.Relevant} | {q.Precision:F2} |");
+        if (SecondCaptionQueries.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine(c, $"| second-list word | relevant held-out photos | precision@{PrecisionAt} |");
+            sb.AppendLine("| --- | --- | --- |");
+            foreach (var q in SecondCaptionQueries) sb.AppendLine(c, $"| {q.Query} | {q.Relevant} | {q.Precision:F2} |");
+        }
         sb.AppendLine();
         sb.AppendLine("| held-out photo | class | top-5 tags (cosine distance) |");
         sb.AppendLine("| --- | --- | --- |");
@@ -255,6 +295,7 @@ public static class DeviseEvaluation
             rows.Select(i => ReadCaptionWords(data.CaptionPath(i))).ToArray(), rows.Select(i => Path.GetFileName(data.Paths[i])).ToArray(), words)
         {
             Views = features.Skip(1).Select(f => f.ToArray()).ToArray(),
+            Descriptions = rows.Select(i => ReadCaptionText(data.CaptionPath(i))).ToArray(),
         };
     }
 
@@ -266,8 +307,13 @@ public static class DeviseEvaluation
     public static DeviseEvaluationReport Evaluate(DeviseEvaluationData data, DeviseEvaluationOptions options, TextWriter? log = null)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return Evaluate(data.Features, data.FeatureDimension, data.Labels, data.ClassNames, data.CaptionWords, data.PhotoNames, data.Words, options, log, data.Views);
+        return Evaluate(data.Features, data.FeatureDimension, data.Labels, data.ClassNames, data.CaptionWords, data.PhotoNames, data.Words, options, log, data.Views, data.Descriptions);
     }
+
+    /// <summary>The text of a caption file (its lines joined by newlines), or <see langword="null"/> when it is absent.</summary>
+    /// <param name="path">The caption file.</param>
+    /// <returns>The text.</returns>
+    public static string? ReadCaptionText(string path) => File.Exists(path) ? string.Join('\n', File.ReadLines(path)) : null;
 
     /// <summary>Lower-cased letter runs of a caption file (an absent file gives no words).</summary>
     /// <param name="path">The caption file.</param>
@@ -300,11 +346,12 @@ public static class DeviseEvaluation
     /// <param name="options">Settings.</param>
     /// <param name="log">Progress messages; may be <see langword="null"/>.</param>
     /// <param name="views">Features of other views of the photos (see <see cref="DeviseEvaluationData.Views"/>); may be <see langword="null"/>.</param>
+    /// <param name="descriptions">Description text per photo (needed when <see cref="DeviseEvaluationOptions.Descriptions"/> is set); may be <see langword="null"/>.</param>
     /// <returns>The report.</returns>
     public static DeviseEvaluationReport Evaluate(
         float[] features, int featureDimension, int[] labels, IReadOnlyList<string> classNames,
         IReadOnlyList<HashSet<string>> captionWords, IReadOnlyList<string> photoNames, WordVectors words,
-        DeviseEvaluationOptions options, TextWriter? log = null, IReadOnlyList<float[]>? views = null)
+        DeviseEvaluationOptions options, TextWriter? log = null, IReadOnlyList<float[]>? views = null, IReadOnlyList<string?>? descriptions = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
@@ -325,7 +372,20 @@ public static class DeviseEvaluation
             if (v is null || v.Length != features.Length) throw new ArgumentException("Every view needs one feature row per photo, like the features.", nameof(views));
         float[] testFeatures = TestFeatures(features, views, options.AverageViews);
         ReadOnlySpan<float> Feature(int i) => testFeatures.AsSpan(i * d, d);
-        ReadOnlySpan<float> Target(int i) => mapped[labels[i]].Vector;
+        Func<int, float[]> target = i => mapped[labels[i]].Vector;
+        if (options.Descriptions is { } descriptionOptions)
+        {
+            if (descriptions is null || descriptions.Count != n) throw new ArgumentException("Training on descriptions needs one description per photo.", nameof(descriptions));
+            // Document frequencies from the training photos only: nothing of the held-out captions reaches the head.
+            var targets = new DescriptionTargets(words, train.Select(i => descriptions[i]), descriptionOptions);
+            var cache = new Dictionary<int, float[]>();
+            target = i =>
+            {
+                if (!cache.TryGetValue(i, out float[]? t)) cache[i] = t = targets.Target(mapped[labels[i]], descriptions[i]) ?? mapped[labels[i]].Vector;
+                return t;
+            };
+        }
+        ReadOnlySpan<float> Target(int i) => target(i);
 
         float[] trainX = Rows(train, i => features.AsSpan(i * d, d), d), trainY = Rows(train, Target, wd);
         if (options.TrainOnViews && views.Count > 0)
@@ -369,19 +429,29 @@ public static class DeviseEvaluation
             classQueries.Add(new QueryPrecision(classNames[c], relevant, rel / (double)k));
         }
 
-        var captionQueries = new List<QueryPrecision>();
         var classWords = new HashSet<string>(classNames, StringComparer.OrdinalIgnoreCase);
-        foreach (string w in options.CaptionWords)
+        List<QueryPrecision> CaptionPrecision(IEnumerable<string> list, int[] rows, IVectorIndex index, int minPhotos)
         {
-            if (classWords.Contains(w) || !words.Contains(w)) continue;
-            int relevant = 0;
-            foreach (int i in held) if (captionWords[i].Contains(w)) relevant++;
-            if (relevant < options.MinCaptionPhotos) continue;
-            SearchResult[] hits = photos.Search(words.GetVector(w), k);
-            int rel = 0;
-            foreach (var h in hits) if (captionWords[held[h.Key]].Contains(w)) rel++;
-            captionQueries.Add(new QueryPrecision(w, relevant, rel / (double)k));
+            var result = new List<QueryPrecision>();
+            foreach (string w in list)
+            {
+                if (classWords.Contains(w) || !words.Contains(w)) continue;
+                int relevant = 0;
+                foreach (int i in rows) if (captionWords[i].Contains(w)) relevant++;
+                if (relevant < minPhotos) continue;
+                SearchResult[] hits = index.Search(words.GetVector(w), k);
+                int rel = 0;
+                foreach (var h in hits) if (captionWords[rows[h.Key]].Contains(w)) rel++;
+                result.Add(new QueryPrecision(w, relevant, rel / (double)k));
+            }
+            return result;
         }
+        List<QueryPrecision> captionQueries = CaptionPrecision(options.CaptionWords, held, photos, options.MinCaptionPhotos);
+        List<QueryPrecision> secondQueries = CaptionPrecision(options.SecondCaptionWords, held, photos, options.MinCaptionPhotos);
+        var valIndex = new ExactIndex(wd, DistanceMetric.Cosine);
+        valIndex.AddRange(Enumerable.Range(0, val.Length).Select(i => (long)i).ToArray(), valVectors);
+        // Validation: 80 photos, so a word counts from 5 photos; both lists together (what tuning compares).
+        List<QueryPrecision> valCaption = CaptionPrecision(options.CaptionWords.Concat(options.SecondCaptionWords).Distinct(), val, valIndex, 5);
 
         var examples = new List<(string, string, ImageTags)>();
         for (int c = 0; c < classes; c += 4)
@@ -396,6 +466,8 @@ public static class DeviseEvaluation
             TagVocabulary = tagger.VocabularySize, PrecisionAt = k, Labels = mapped, History = result.History,
             Training = options.Training, Top1 = top1, Top5 = top5, Top5PerClass = perClass,
             ValidationTop1 = vTop1, ValidationTop5 = vTop5, ValidationClassPrecision = vPrec, ClassQueries = classQueries, CaptionQueries = captionQueries,
+            SecondCaptionQueries = secondQueries, ValidationCaptionPrecision = valCaption.Count == 0 ? 0 : valCaption.Average(q => q.Precision),
+            TrainedOnDescriptions = options.Descriptions is not null,
             Examples = examples,
         };
     }
@@ -595,6 +667,17 @@ public static class DeviseEvaluation
         for (int c = 0; c < classes; c++) per[c] = perCount[c] == 0 ? 0 : perHit[c] / (double)perCount[c];
         double n = Math.Max(rows.Length, 1);
         return (hit1 / n, hit5 / n, per, tags, v);
+    }
+
+    /// <summary>The photo indices of the training, validation and held-out parts under <paramref name="options"/>.</summary>
+    /// <param name="data">The data.</param>
+    /// <param name="options">Split settings.</param>
+    /// <returns>The three parts (sorted).</returns>
+    public static (int[] Train, int[] Validation, int[] HeldOut) Split(DeviseEvaluationData data, DeviseEvaluationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        return StratifiedSplit(data.Labels, data.ClassNames.Count, options);
     }
 
     /// <summary>Per class: shuffle (seeded), hold out a fraction, then carve the validation split from the rest.</summary>
