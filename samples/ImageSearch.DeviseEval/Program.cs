@@ -67,7 +67,8 @@ for (int i = 0; i < args.Length; i++)
         case "--folds": folds = I(); break;
         case "--input-size": inputSize = I(); break;
         case "--views": views = Next().Split(','); break;
-        case "--loss": t = t with { Loss = Next() == "hinge" ? DeviseLoss.RankHinge : DeviseLoss.Cosine }; break;
+        case "--loss": t = t with { Loss = Next() switch { "hinge" => DeviseLoss.RankHinge, "softmax" => DeviseLoss.WordSoftmax, _ => DeviseLoss.Cosine } }; break;
+        case "--scale": t = t with { SoftmaxScale = F() }; break;
         case "--margin": t = t with { Margin = F() }; break;
         case "--train-views": opt = opt with { TrainOnViews = true }; break;
         case "--tta": opt = opt with { AverageViews = true }; break;

@@ -373,6 +373,7 @@ public static class DeviseEvaluation
         float[] testFeatures = TestFeatures(features, views, options.AverageViews);
         ReadOnlySpan<float> Feature(int i) => testFeatures.AsSpan(i * d, d);
         Func<int, float[]> target = i => mapped[labels[i]].Vector;
+        float[] softmaxWords = [];
         if (options.Descriptions is { } descriptionOptions)
         {
             if (descriptions is null || descriptions.Count != n) throw new ArgumentException("Training on descriptions needs one description per photo.", nameof(descriptions));
@@ -381,9 +382,14 @@ public static class DeviseEvaluation
             var cache = new Dictionary<int, float[]>();
             target = i =>
             {
-                if (!cache.TryGetValue(i, out float[]? t)) cache[i] = t = targets.Target(mapped[labels[i]], descriptions[i]) ?? mapped[labels[i]].Vector;
+                if (!cache.TryGetValue(i, out float[]? t)) cache[i] = t = targets.Target(mapped[labels[i]], descriptions[i])!;
                 return t;
             };
+            // The softmax's words: every class word (as its target vector) and every word a caption target can hold.
+            var list = new List<float>();
+            foreach (var m in mapped) list.AddRange(m.Vector);
+            foreach (string w in targets.Vocabulary) list.AddRange(words.GetVector(w).ToArray());
+            softmaxWords = [.. list];
         }
         ReadOnlySpan<float> Target(int i) => target(i);
 
@@ -403,7 +409,7 @@ public static class DeviseEvaluation
         }
 
         var trainer = new DeviseTrainer(options.Training);
-        var result = trainer.Train(trainX, trainY, Rows(val, Feature, d), Rows(val, Target, wd), d, wd);
+        var result = trainer.Train(trainX, trainY, Rows(val, Feature, d), Rows(val, Target, wd), softmaxWords, d, wd);
         log?.WriteLine($"trained in {result.History.Elapsed.TotalSeconds:F1} s: {result.History.Epochs.Count} epochs, best {result.History.BestEpoch}");
         DeviseHead head = result.Head;
 

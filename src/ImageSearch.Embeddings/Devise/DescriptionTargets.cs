@@ -19,6 +19,7 @@ public sealed class DescriptionTargets
     private readonly Dictionary<string, int> _photosWith;
     private readonly int _photos;
     private readonly IReadOnlySet<string> _stop;
+    private string[]? _vocabulary;
 
     /// <summary>Counts the words of every photo's description.</summary>
     /// <param name="words">The word vectors the targets live in.</param>
@@ -54,6 +55,15 @@ public sealed class DescriptionTargets
 
     /// <summary>The word vectors.</summary>
     public WordVectors Words { get; }
+
+    /// <summary>
+    /// Every word a target can hold: the known, non-stop words in the descriptions of at least
+    /// <see cref="DescriptionTargetOptions.MinPhotos"/> photos, in ordinal order (with the label words, the word list
+    /// of <see cref="DeviseLoss.WordSoftmax"/>).
+    /// </summary>
+    public IReadOnlyList<string> Vocabulary => _vocabulary ??= _photosWith
+        .Where(p => p.Key.Length >= 2 && p.Value >= Options.MinPhotos && !_stop.Contains(p.Key) && Words.Contains(p.Key))
+        .Select(p => p.Key).Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>Photos whose descriptions were counted (with or without text).</summary>
     public int PhotoCount => _photos;
@@ -151,7 +161,11 @@ public sealed class DescriptionTargets
     /// <summary>The target of one photo: its label's words and its description's content words (see the class remarks).</summary>
     /// <param name="label">The photo's label mapped to words (<see cref="LabelWordMap"/>), or <see langword="null"/> for none.</param>
     /// <param name="description">The photo's description, or <see langword="null"/> for none.</param>
-    /// <returns>The target (unit length), or <see langword="null"/> when neither gives a word.</returns>
+    /// <returns>
+    /// The weighted mean of the words' unit vectors (weights summing to 1, so its length is at most 1: what
+    /// <see cref="DeviseLoss.WordSoftmax"/> needs; the cosine loss ignores the length), or <see langword="null"/> when
+    /// neither gives a word.
+    /// </returns>
     /// <exception cref="ArgumentException">The label's vector does not have the word vectors' dimension.</exception>
     public float[]? Target(MappedLabel? label, string? description)
     {
@@ -185,13 +199,6 @@ public sealed class DescriptionTargets
             }
         }
 
-        float length = TensorPrimitives.Norm(target);
-        if (!(length > 0))
-        {
-            return null;
-        }
-
-        TensorPrimitives.Divide(target, length, target);
-        return target;
+        return TensorPrimitives.Norm(target) > 0 ? target : null;
     }
 }

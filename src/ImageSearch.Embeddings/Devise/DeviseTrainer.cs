@@ -75,11 +75,34 @@ public sealed class DeviseTrainer
         ReadOnlySpan<float> features, ReadOnlySpan<float> targets,
         ReadOnlySpan<float> validationFeatures, ReadOnlySpan<float> validationTargets,
         int featureDimension, int targetDimension, IProgress<DeviseEpoch>? progress = null, CancellationToken cancellationToken = default)
+        => Train(features, targets, validationFeatures, validationTargets, default, featureDimension, targetDimension, progress, cancellationToken);
+
+    /// <summary>
+    /// Trains as <see cref="Train(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, IProgress{DeviseEpoch}?, CancellationToken)"/>
+    /// does, with the word list of <see cref="DeviseLoss.WordSoftmax"/>: every word a target may hold, and the other
+    /// words to push away (for example the label words and the description words of <see cref="DescriptionTargets"/>).
+    /// </summary>
+    /// <param name="features">Training features, row after row.</param>
+    /// <param name="targets">Training targets, row after row (for the softmax: weighted means of unit word vectors).</param>
+    /// <param name="validationFeatures">Validation features (may be empty).</param>
+    /// <param name="validationTargets">Validation targets (empty exactly when <paramref name="validationFeatures"/> is).</param>
+    /// <param name="words">The softmax's word vectors, row after row (made unit length); empty for the distinct target rows. Ignored by the other losses.</param>
+    /// <param name="featureDimension">Length of each feature row.</param>
+    /// <param name="targetDimension">Length of each target and word row.</param>
+    /// <param name="progress">Told after each epoch (on the training thread); may be <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Checked between mini-batches.</param>
+    /// <returns>The head and the history.</returns>
+    /// <exception cref="ArgumentException">See the other overloads; or <paramref name="words"/> is not a whole number of non-zero, finite rows.</exception>
+    public DeviseTrainingResult Train(
+        ReadOnlySpan<float> features, ReadOnlySpan<float> targets,
+        ReadOnlySpan<float> validationFeatures, ReadOnlySpan<float> validationTargets, ReadOnlySpan<float> words,
+        int featureDimension, int targetDimension, IProgress<DeviseEpoch>? progress = null, CancellationToken cancellationToken = default)
     {
         int n = CheckShapes(features, targets, featureDimension, targetDimension, nameof(features), nameof(targets));
         if (n < 2) throw new ArgumentException("Training needs at least 2 rows.", nameof(features));
         int nVal = validationFeatures.IsEmpty && validationTargets.IsEmpty ? 0
             : CheckShapes(validationFeatures, validationTargets, featureDimension, targetDimension, nameof(validationFeatures), nameof(validationTargets));
+        if (!words.IsEmpty) CheckShapes(words, words, targetDimension, targetDimension, nameof(words), nameof(words));
 
         var o = Options;
         var sw = Stopwatch.StartNew();
@@ -117,6 +140,8 @@ public sealed class DeviseTrainer
         var valOut = new float[Math.Max(nVal, 1) * targetDimension];
         bool hinge = o.Loss == DeviseLoss.RankHinge;
         float[] negatives = hinge ? RankHingeLoss.DistinctRows(targets, targetDimension) : [];
+        WordSoftmaxLoss? softmax = o.Loss != DeviseLoss.WordSoftmax ? null
+            : new WordSoftmaxLoss(words.IsEmpty ? RankHingeLoss.DistinctRows(targets, targetDimension) : words, targetDimension, o.SoftmaxScale, o.MaxDegreeOfParallelism);
 
         var epochs = new List<DeviseEpoch>(o.Epochs);
         float best = float.PositiveInfinity;
@@ -145,8 +170,8 @@ public sealed class DeviseTrainer
                 ReadOnlySpan<float> x = xb.AsSpan(0, m * featureDimension);
                 ReadOnlySpan<float> outp = net.ForwardTrain(x, m, rng);
                 Span<float> g = grad.AsSpan(0, m * targetDimension);
-                lossSum += hinge
-                    ? RankHingeLoss.Compute(outp, tb.AsSpan(0, m * targetDimension), m, targetDimension, negatives, o.Margin, g)
+                lossSum += softmax is not null ? softmax.Compute(outp, tb.AsSpan(0, m * targetDimension), m, g)
+                    : hinge ? RankHingeLoss.Compute(outp, tb.AsSpan(0, m * targetDimension), m, targetDimension, negatives, o.Margin, g)
                     : CosineLoss.Compute(outp, tb.AsSpan(0, m * targetDimension), m, targetDimension, g);
                 net.Backward(x, g);
                 lr = o.RateAt(step++, totalSteps);
@@ -160,8 +185,8 @@ public sealed class DeviseTrainer
             if (nVal > 0)
             {
                 net.ForwardEval(validationFeatures, nVal, valOut);
-                valLoss = hinge
-                    ? RankHingeLoss.Compute(valOut.AsSpan(0, nVal * targetDimension), validationTargets, nVal, targetDimension, negatives, o.Margin, default)
+                valLoss = softmax is not null ? softmax.Compute(valOut.AsSpan(0, nVal * targetDimension), validationTargets, nVal, default)
+                    : hinge ? RankHingeLoss.Compute(valOut.AsSpan(0, nVal * targetDimension), validationTargets, nVal, targetDimension, negatives, o.Margin, default)
                     : CosineLoss.Compute(valOut.AsSpan(0, nVal * targetDimension), validationTargets, nVal, targetDimension, default);
             }
             var e = new DeviseEpoch(epoch, lr, trainLoss, valLoss);

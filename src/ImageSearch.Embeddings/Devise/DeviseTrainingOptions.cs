@@ -21,6 +21,14 @@ public enum DeviseLoss
     /// <c>max(0, margin - cos(p, target) + cos(p, w))</c>, summed, averaged over rows. See <see cref="DeviseTrainingOptions.Margin"/>.
     /// </summary>
     RankHinge = 1,
+
+    /// <summary>
+    /// Softmax over a word list on cosines scaled by <see cref="DeviseTrainingOptions.SoftmaxScale"/>, with the target
+    /// row as a soft label: a target that is the weighted mean of unit word vectors (<see cref="DescriptionTargets"/>)
+    /// means "these words, with these weights"; every listed word the target does not hold is pushed away. The list is
+    /// given to <c>DeviseTrainer.Train</c> (by default the distinct target rows). Fits several positive words per photo.
+    /// </summary>
+    WordSoftmax = 2,
 }
 
 /// <summary>How the learning rate moves over the planned training steps.</summary>
@@ -118,6 +126,9 @@ public sealed record DeviseTrainingOptions
     /// <summary>Margin of <see cref="DeviseLoss.RankHinge"/> (0.1 as in the DeViSE paper); ignored by the cosine loss.</summary>
     public float Margin { get; init; } = 0.1f;
 
+    /// <summary>Scale (inverse temperature) of the cosines in <see cref="DeviseLoss.WordSoftmax"/>; ignored by the other losses.</summary>
+    public float SoftmaxScale { get; init; } = 10f;
+
     /// <summary>Momentum of the batch-norm running statistics.</summary>
     public float BatchNormMomentum { get; init; } = 0.1f;
 
@@ -153,6 +164,7 @@ public sealed record DeviseTrainingOptions
         Range(ValidationFraction >= 0f && ValidationFraction < 1f, nameof(ValidationFraction), ValidationFraction, "Must be in [0, 1).");
         Range(MixupAlpha >= 0f && float.IsFinite(MixupAlpha), nameof(MixupAlpha), MixupAlpha, "Must be non-negative and finite.");
         Range(Margin >= 0f && float.IsFinite(Margin), nameof(Margin), Margin, "Must be non-negative and finite.");
+        Range(SoftmaxScale > 0f && SoftmaxScale <= 100f, nameof(SoftmaxScale), SoftmaxScale, "Must be in (0, 100].");
         Range(Enum.IsDefined(Loss), nameof(Loss), Loss, "Unknown loss.");
         Range(Enum.IsDefined(InputNormalization), nameof(InputNormalization), InputNormalization, "Unknown input normalisation.");
         Range(Patience >= 0, nameof(Patience), Patience, "Must be non-negative.");
