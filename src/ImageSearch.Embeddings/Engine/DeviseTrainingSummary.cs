@@ -8,7 +8,17 @@ namespace ImageSearch;
 /// still searchable by words).</param>
 /// <param name="TrainingPhotos">Photos the head was trained on.</param>
 public sealed record DeviseTrainingSummary(
-    DeviseTrainingHistory History, IReadOnlyList<MappedLabel> Labels, IReadOnlyList<string> UnmappedLabels, int TrainingPhotos);
+    DeviseTrainingHistory History, IReadOnlyList<MappedLabel> Labels, IReadOnlyList<string> UnmappedLabels, int TrainingPhotos)
+{
+    /// <summary>
+    /// Photos whose description words were part of their target (0 when the head was trained on the folder labels
+    /// alone: no photo had a description, or <see cref="ImageSearchEngineOptions.TrainOnDescriptions"/> was off).
+    /// </summary>
+    public int DescribedPhotos { get; init; }
+
+    /// <summary>Distinct description words the head was trained toward (0 without descriptions).</summary>
+    public int DescriptionWords { get; init; }
+}
 
 /// <summary>A class chosen for class-weighted search.</summary>
 /// <param name="Index">The class index in its classifier.</param>

@@ -20,6 +20,9 @@ internal static class EngineDevise
         DeviseHead Head, IVectorIndex Index, IReadOnlyDictionary<string, string[]> Labels, WordsFingerprint? Words,
         IReadOnlyList<string> Views, IVectorIndex? Features)
     {
+        /// <summary>Photos whose descriptions were in their targets (0: labels only).</summary>
+        public int DescribedPhotos { get; init; }
+
         public bool UsesViews => Views.Count > 1;
     }
 
@@ -28,7 +31,7 @@ internal static class EngineDevise
 
     public static async Task<(State State, DeviseTrainingSummary Summary)> TrainAsync(
         EngineCatalog cat, IReadOnlyVectorIndex photoIndex, EngineViews? views, State? previous, WordVectors words, WordsFingerprint fingerprint,
-        DeviseTrainingOptions? options, LabelWordMap labelWords, IProgress<DeviseTrainingProgress>? progress, CancellationToken cancellationToken)
+        DeviseTrainingOptions? options, LabelWordMap labelWords, bool useDescriptions, IProgress<DeviseTrainingProgress>? progress, CancellationToken cancellationToken)
     {
         var mapped = new Dictionary<string, MappedLabel>(StringComparer.Ordinal);
         var unmapped = new List<string>();
@@ -44,7 +47,10 @@ internal static class EngineDevise
             }
         }
 
-        if (mapped.Count < 2)
+        // Descriptions: every photo's text counts for the document frequencies; a photo trains when its label maps or its text has words.
+        bool described = useDescriptions && cat.Photos.Values.Any(p => p.Description is not null);
+        DescriptionTargets? texts = described ? new DescriptionTargets(words, cat.Photos.Values.Select(p => p.Description)) : null;
+        if (mapped.Count < 2 && texts is null)
         {
             throw new InvalidOperationException(
                 $"DeViSE training needs photos in at least two folders whose names are words; {mapped.Count} of the {mapped.Count + unmapped.Count} folder labels have word vectors.");
@@ -52,7 +58,7 @@ internal static class EngineDevise
 
         int d = photoIndex.Dimension, wd = words.Dimension;
         int v = views?.Count ?? 1;
-        options ??= DefaultOptions(views is not null);
+        options ??= DefaultOptions(views is not null) with { Loss = texts is null ? DeviseLoss.Cosine : DeviseLoss.WordSoftmax };
         if (views is null)
         {
             // The index holds unit-length features, and so must every later input: the head records it.
@@ -74,8 +80,48 @@ internal static class EngineDevise
             (keys, features) = Rows(cat, photoIndex, d);
         }
 
+        // Targets: the label's words, with the description's when there are descriptions (see DescriptionTargets).
+        var targets = new float[keys.Length][];
+        int describedPhotos = 0;
+        for (int i = 0; i < keys.Length; i++)
+        {
+            PhotoInfo photo = cat.Photos[keys[i]];
+            MappedLabel? label = mapped.GetValueOrDefault(photo.Label);
+            if (texts is null)
+            {
+                targets[i] = label?.Vector!;
+                continue;
+            }
+
+            targets[i] = texts.Target(label, photo.Description)!;
+            if (texts.WeighWords(photo.Description).Count > 0)
+            {
+                describedPhotos++;
+            }
+        }
+
+        if (texts is null && options.Loss == DeviseLoss.WordSoftmax)
+        {
+            // The softmax takes weighted means of unit vectors: a plain label target is made unit length (a copy: the
+            // label's vector is shared).
+            for (int i = 0; i < targets.Length; i++)
+            {
+                if (targets[i] is { } target)
+                {
+                    var unit = new float[target.Length];
+                    TensorPrimitives.Divide(target, TensorPrimitives.Norm(target), unit);
+                    targets[i] = unit;
+                }
+            }
+        }
+
         // Validation photos (not samples: a photo's views stay together), then every view of the others as samples.
-        var trainable = Enumerable.Range(0, keys.Length).Where(i => mapped.ContainsKey(cat.Photos[keys[i]].Label)).ToArray();
+        var trainable = Enumerable.Range(0, keys.Length).Where(i => targets[i] is not null).ToArray();
+        if (trainable.Length < 2)
+        {
+            throw new InvalidOperationException($"DeViSE training needs at least two photos with a word label or a described photo; {trainable.Length} found.");
+        }
+
         int nVal = (int)Math.Floor(trainable.Length * (double)options.ValidationFraction);
         if (options.ValidationFraction > 0 && nVal == 0 && trainable.Length > 2)
         {
@@ -91,7 +137,7 @@ internal static class EngineDevise
         for (int r = 0; r < order.Length; r++)
         {
             int i = order[r];
-            float[] target = mapped[cat.Photos[keys[i]].Label].Vector;
+            float[] target = targets[i];
             ReadOnlySpan<float> row = features.AsSpan(i * v * d, v * d);
             if (r < nVal)
             {
@@ -109,15 +155,35 @@ internal static class EngineDevise
             }
         }
 
+        // The softmax's words: the label words and every description word a target may hold.
+        var softmaxWords = new List<float>();
+        if (options.Loss == DeviseLoss.WordSoftmax)
+        {
+            foreach (MappedLabel m in mapped.Values.OrderBy(m => m.Label, StringComparer.Ordinal))
+            {
+                softmaxWords.AddRange(m.Vector);
+            }
+
+            foreach (string w in texts?.Vocabulary ?? [])
+            {
+                softmaxWords.AddRange(words.GetVector(w).ToArray());
+            }
+        }
+
+        float[] wordRows = [.. softmaxWords];
         var trainer = new DeviseTrainer(options);
         int epochs = options.Epochs;
         IProgress<DeviseEpoch>? epochProgress = progress is null ? null
             : new InlineProgress<DeviseEpoch>(e => progress.Report(new DeviseTrainingProgress(DeviseTrainingStage.Training, e.Epoch, epochs, e)));
-        DeviseTrainingResult result = await Task.Run(() => trainer.Train(x, t, vx, vt, d, wd, epochProgress, cancellationToken), cancellationToken).ConfigureAwait(false);
+        DeviseTrainingResult result = await Task.Run(() => trainer.Train(x, t, vx, vt, wordRows, d, wd, epochProgress, cancellationToken), cancellationToken).ConfigureAwait(false);
         var state = new State(
             result.Head, PhotoIndex(result.Head, keys, features, v), mapped.ToDictionary(m => m.Key, m => m.Value.Words.ToArray(), StringComparer.Ordinal),
-            fingerprint, views is null ? [EngineViews.DefaultNames[0]] : EngineViews.DefaultNames, store);
-        return (state, new DeviseTrainingSummary(result.History, mapped.Values.ToArray(), unmapped, trainable.Length));
+            fingerprint, views is null ? [EngineViews.DefaultNames[0]] : EngineViews.DefaultNames, store) { DescribedPhotos = describedPhotos };
+        return (state, new DeviseTrainingSummary(result.History, mapped.Values.ToArray(), unmapped, trainable.Length)
+        {
+            DescribedPhotos = describedPhotos,
+            DescriptionWords = texts?.Vocabulary.Count ?? 0,
+        });
     }
 
     /// <summary>

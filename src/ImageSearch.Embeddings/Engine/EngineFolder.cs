@@ -33,7 +33,7 @@ internal static class EngineFolder
                 throw new InvalidDataException($"'{full}': the payload file and the index disagree (key {e.Key}).");
             }
 
-            photos[e.Key] = new PhotoInfo(e.Path, e.Label, e.Size, e.LastWriteUtc, e.Hash);
+            photos[e.Key] = new PhotoInfo(e.Path, e.Label, e.Size, e.LastWriteUtc, e.Hash) { Description = e.Description };
         }
 
         if (photos.Count != index.Count)
@@ -91,6 +91,7 @@ internal static class EngineFolder
                 WordsSha256 = devise.Words?.Sha256,
                 Views = devise.Views,
                 Features = devise.Features is null ? null : files.Name(EngineManifest.DeviseFeaturesFileName),
+                Descriptions = devise.DescribedPhotos == 0 ? null : devise.DescribedPhotos,
             },
         };
         await Task.Run(() => IndexFile.SaveAtomic(Path.Combine(full, EngineManifest.FileName), st => st.Write(manifest.ToUtf8())), cancellationToken).ConfigureAwait(false);
@@ -136,6 +137,6 @@ internal static class EngineFolder
         }
 
         WordsFingerprint? words = dm.WordCount is int count && dm.WordsSha256 is { } sha ? new WordsFingerprint(dm.Words, count, dm.WordDimension, sha) : null;
-        return new EngineDevise.State(head, deviseIndex, dm.Labels, words, views, features);
+        return new EngineDevise.State(head, deviseIndex, dm.Labels, words, views, features) { DescribedPhotos = dm.Descriptions ?? 0 };
     }
 }

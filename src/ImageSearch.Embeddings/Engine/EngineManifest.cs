@@ -9,7 +9,8 @@ internal sealed record EngineManifest
     public const string FileName = "manifest.json";
     public const string FormatName = "imagesearch-engine";
     // 2: the DeViSE section records the word vectors' fingerprint, the views and the stored features.
-    public const int CurrentVersion = 2;
+    // 3: catalog entries may carry a description, and the DeViSE section says whether the head was trained on them.
+    public const int CurrentVersion = 3;
     public const string IndexFileName = "photos.isindex";
     public const string CatalogFileName = "photos.catalog";
     public const string DeviseHeadFileName = "devise.head";
@@ -53,6 +54,9 @@ internal sealed record EngineManifest
 
         /// <summary>The stored per-view features, in views mode.</summary>
         public string? Features { get; init; }
+
+        /// <summary>Photos whose descriptions the head was trained on (version 3; absent or 0: labels only).</summary>
+        public int? Descriptions { get; init; }
     }
 
     public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
@@ -84,9 +88,9 @@ internal sealed record EngineManifest
             throw new InvalidDataException($"'{path}' is not an ImageSearch engine manifest.");
         }
 
-        if (m.FormatVersion is not (1 or CurrentVersion))
+        if (m.FormatVersion is not (1 or 2 or CurrentVersion))
         {
-            throw new InvalidDataException($"'{path}' is format version {m.FormatVersion}; this library reads versions 1 and {CurrentVersion}.");
+            throw new InvalidDataException($"'{path}' is format version {m.FormatVersion}; this library reads versions 1 to {CurrentVersion}.");
         }
 
         return m;

@@ -42,6 +42,22 @@ internal static class FolderSync
             AttributesToSkip = FileAttributes.Hidden | FileAttributes.System,
         }).Where(f => extensions.Contains(Path.GetExtension(f))).Order(StringComparer.Ordinal).ToList();
         var seen = new HashSet<string>(files, StringComparer.Ordinal);
+        var describer = options.ReadDescriptions ? new PhotoDescriptions(root, options.Descriptions) : null;
+        string? Describe(string path)
+        {
+            try
+            {
+                return describer?.Get(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                // The photo is still indexed, without a description; the problem is reported.
+                failures.Add(new SyncFailure(path, "description: " + e.Message, e));
+                return null;
+            }
+        }
+
+        var touched = new List<(long Key, PhotoInfo Info)>();
         var candidates = new List<(string Path, long? OldKey, long Size, DateTime Time)>();
         int unchanged = 0;
         for (int i = 0; i < files.Count; i++)
@@ -66,6 +82,13 @@ internal static class FolderSync
                 PhotoInfo old = cat.Photos[key];
                 if (old.Size == size && old.LastWriteUtc == time)
                 {
+                    // Same photo; its description may have changed (a new or edited sidecar).
+                    string? description = describer is null ? old.Description : Describe(path);
+                    if (!string.Equals(description, old.Description, StringComparison.Ordinal))
+                    {
+                        touched.Add((key, old with { Description = description }));
+                    }
+
                     unchanged++;
                     continue;
                 }
@@ -81,7 +104,6 @@ internal static class FolderSync
         }
 
         // 2. Hash: a file whose time changed but whose bytes did not is only re-stamped.
-        var touched = new List<(long Key, PhotoInfo Info)>();
         var toEmbed = new List<(string Path, long? OldKey, PhotoInfo Info)>();
         var dropped = new List<long>();
         for (int i = 0; i < candidates.Count; i++)
@@ -107,7 +129,7 @@ internal static class FolderSync
                 }
             }
 
-            var info = new PhotoInfo(path, LabelOf(path), size, time, hash);
+            var info = new PhotoInfo(path, LabelOf(path), size, time, hash) { Description = Describe(path) };
             if (oldKey is long key && hash is not null && cat.Photos[key] is { } old && old.Size == size && old.ContentHash == hash)
             {
                 touched.Add((key, info));

@@ -447,7 +447,11 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
     /// <summary>
     /// Trains a DeViSE head mapping the photos to the word vectors of their folder labels (via
     /// <paramref name="labelWords"/>, the general <see cref="LabelWordMap.Default"/> unless given), and indexes every photo in word space. Replaces
-    /// any earlier head. With an ONNX model and <see cref="ImageSearchEngineOptions.UseDeviseViews"/> (the default) it
+    /// any earlier head. When any photo has a description (<see cref="PhotoInfo.Description"/>) and
+    /// <see cref="ImageSearchEngineOptions.TrainOnDescriptions"/> is on, each photo's target also holds its
+    /// description's content words (<see cref="DescriptionTargets"/> with its default options, over all the photos'
+    /// descriptions), photos with a description but no word label are trained too, and the loss is
+    /// <see cref="DeviseLoss.WordSoftmax"/> over the label and description words unless <paramref name="options"/> are given. With an ONNX model and <see cref="ImageSearchEngineOptions.UseDeviseViews"/> (the default) it
     /// trains as the README's figures were measured: four views of every photo as samples (the first training embeds
     /// every photo under the three extra views), a tenth of the photos held out for early stopping, 20 epochs unless
     /// <paramref name="options"/> say otherwise; otherwise on the index's unit-length vectors (recorded in the head as
@@ -471,7 +475,7 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             EngineViews? views = _options.UseDeviseViews ? _views.Value : null;
             var (state, summary) = await EngineDevise.TrainAsync(
-                _catalog, _index, views, _devise, words, EngineWords.Fingerprint(words, _words.Id), options, labelWords, progress, cancellationToken).ConfigureAwait(false);
+                _catalog, _index, views, _devise, words, EngineWords.Fingerprint(words, _words.Id), options, labelWords, _options.TrainOnDescriptions, progress, cancellationToken).ConfigureAwait(false);
             _devise = state;
             return summary;
         }

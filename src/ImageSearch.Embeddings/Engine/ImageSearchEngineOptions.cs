@@ -49,6 +49,24 @@ public sealed record ImageSearchEngineOptions
     /// </summary>
     public double CompactionThreshold { get; init; } = 0.2;
 
+    /// <summary>
+    /// Whether a sync reads each photo's description (<see cref="PhotoDescriptions"/>: <see cref="Descriptions"/>, a
+    /// sidecar <c>photo.jpg.txt</c> or <c>photo.txt</c>, or a <c>descriptions.tsv</c> mapping file) into
+    /// <see cref="PhotoInfo.Description"/>. <see langword="true"/> by default.
+    /// </summary>
+    public bool ReadDescriptions { get; init; } = true;
+
+    /// <summary>Descriptions given in code: absolute photo path -> text, looked up before sidecar and mapping files; <see langword="null"/> for none.</summary>
+    public IReadOnlyDictionary<string, string>? Descriptions { get; init; }
+
+    /// <summary>
+    /// Whether <see cref="ImageSearchEngine.TrainDeviseAsync"/> trains on the photos' descriptions when any photo has
+    /// one (targets from the label and the description's words, <see cref="DescriptionTargets"/>, with
+    /// <see cref="DeviseLoss.WordSoftmax"/>); otherwise, or when no photo has one, on the folder labels alone.
+    /// <see langword="true"/> by default.
+    /// </summary>
+    public bool TrainOnDescriptions { get; init; } = true;
+
     /// <summary>How many of the most frequent words may be tags (see <see cref="DeviseTagger"/>); 50,000 by default.</summary>
     public int TagVocabulary { get; init; } = 50_000;
 

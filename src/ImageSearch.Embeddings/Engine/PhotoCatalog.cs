@@ -5,7 +5,8 @@ internal static class PhotoCatalog
 {
     private const string Magic = "imagesearch-photos";
 
-    internal sealed record Entry(long Key, string Path, string Label, long Size, DateTime LastWriteUtc, string? Hash);
+    // Description: absent in catalogs saved before manifest version 3 (read as none).
+    internal sealed record Entry(long Key, string Path, string Label, long Size, DateTime LastWriteUtc, string? Hash, string? Description = null);
 
     internal sealed record Document(long NextKey, List<Entry> Photos);
 
@@ -13,7 +14,7 @@ internal static class PhotoCatalog
     {
         var entries = photos
             .OrderBy(p => p.Key)
-            .Select(p => new Entry(p.Key, p.Value.Path, p.Value.Label, p.Value.Size, p.Value.LastWriteUtc, p.Value.ContentHash))
+            .Select(p => new Entry(p.Key, p.Value.Path, p.Value.Label, p.Value.Size, p.Value.LastWriteUtc, p.Value.ContentHash, p.Value.Description))
             .ToList();
         ChecksummedJson.Write(stream, Magic, new Document(nextKey, entries));
     }
@@ -24,7 +25,7 @@ internal static class PhotoCatalog
         doc = doc with { Photos = doc.Photos ?? [] };
         foreach (var e in doc.Photos)
         {
-            if (e.Key >= doc.NextKey || string.IsNullOrEmpty(e.Path) || e.Label is null)
+            if (e.Key >= doc.NextKey || string.IsNullOrEmpty(e.Path) || e.Label is null || e.Description?.Length > PhotoDescriptions.MaxLength)
             {
                 throw new InvalidDataException($"'{path}': entry {e.Key} is malformed.");
             }
