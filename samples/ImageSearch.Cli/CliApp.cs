@@ -14,13 +14,16 @@ public static class CliApp
         usage:
           imagesearch index <folder> --out <dir> [--model resnet18|mobilenetv2|<file.onnx>] [--hnsw] [--quiet]
                                        index every image below <folder> (label = parent folder); re-running updates
-                                       incrementally; --hnsw makes a new index approximate (HNSW) instead of exact
+                                       incrementally; --hnsw makes a new index approximate (HNSW) instead of exact;
+                                       a photo's description is read from photo.jpg.txt or photo.txt beside it, or
+                                       from a descriptions.tsv in its folder or above (lines: name<TAB>text)
           imagesearch similar <image> --index <dir> [-k 10] [--class <name or index>]
                                        look-alike photos, optionally class-weighted (ImageNet classes for mobilenetv2,
                                        the index's folder labels otherwise)
           imagesearch words <word> [-k 10]       nearest GloVe words
           imagesearch train-devise --index <dir> [--epochs 40]
-                                       train the DeViSE head (photos -> word space) on the folder labels, stored with the index
+                                       train the DeViSE head (photos -> word space) on the folder labels, and on the
+                                       photos' descriptions when any has one; stored with the index
           imagesearch tags <image> --index <dir> [-k 10]          words for a photo (DeViSE)
           imagesearch search <word> [<word> ...] --index <dir> [-k 10]   photos for words (DeViSE)
           imagesearch serve --index <dir> [--port 5080]
@@ -118,7 +121,7 @@ public static class CliApp
     /// <param name="hits">The hits.</param>
     /// <returns>The rows.</returns>
     public static List<ResultRow> Rows(IReadOnlyList<SearchHit<PhotoInfo>> hits)
-        => hits.Select(h => new ResultRow(h.Rank, h.Distance, h.Payload.Path, h.Payload.Label)).ToList();
+        => hits.Select(h => new ResultRow(h.Rank, h.Distance, h.Payload.Path, h.Payload.Label, Description: h.Payload.Description)).ToList();
 
     /// <summary>The rows of word hits.</summary>
     /// <param name="hits">The hits.</param>
@@ -168,23 +171,24 @@ public static class CliApp
     /// <param name="count">Photos in the index afterwards.</param>
     /// <param name="output">The output.</param>
     /// <param name="stderr">Where failures go.</param>
-    public static void PrintSync(SyncReport report, int count, Output output, TextWriter? stderr)
+    /// <param name="described">Photos in the index with a description.</param>
+    public static void PrintSync(SyncReport report, int count, Output output, TextWriter? stderr, int described = 0)
     {
         if (output.Json)
         {
             var failures = string.Join(",", report.Failures.Select(f => $"{{\"path\":{Json(f.Path)},\"error\":{Json(f.Message)}}}"));
             output.Writer.WriteLine(
-                $"{{\"indexed\":{count},\"added\":{report.Added},\"updated\":{report.Updated},\"removed\":{report.Removed},\"unchanged\":{report.Unchanged},\"failures\":[{failures}]}}");
+                $"{{\"indexed\":{count},\"added\":{report.Added},\"updated\":{report.Updated},\"removed\":{report.Removed},\"unchanged\":{report.Unchanged},\"described\":{described},\"failures\":[{failures}]}}");
         }
         else
         {
             var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"index of {report.Folder}"));
-            foreach (string h in new[] { "photos", "added", "updated", "removed", "unchanged", "failed" })
+            foreach (string h in new[] { "photos", "added", "updated", "removed", "unchanged", "described", "failed" })
             {
                 table.AddColumn(new TableColumn(h).RightAligned());
             }
 
-            table.AddRow(new[] { count, report.Added, report.Updated, report.Removed, report.Unchanged, report.Failures.Count }.Select(n => n.ToString(CultureInfo.InvariantCulture)).ToArray());
+            table.AddRow(new[] { count, report.Added, report.Updated, report.Removed, report.Unchanged, described, report.Failures.Count }.Select(n => n.ToString(CultureInfo.InvariantCulture)).ToArray());
             output.Console.Write(table);
         }
 
@@ -238,7 +242,7 @@ public static class CliApp
         }
 
         await engine.SaveAsync(outDir, ct);
-        PrintSync(report, engine.Count, output, stderr);
+        PrintSync(report, engine.Count, output, stderr, engine.Photos.Values.Count(p => p.Description is not null));
         return report.Failures.Count > 0 && engine.Count == 0 ? 1 : 0;
     }
 
@@ -318,7 +322,7 @@ public static class CliApp
         if (output.Json)
         {
             output.Writer.WriteLine(FormattableString.Invariant(
-                $"{{\"photos\":{s.TrainingPhotos},\"epochs\":{h.Epochs.Count},\"bestEpoch\":{h.BestEpoch},\"seconds\":{h.Elapsed.TotalSeconds:F1},\"labels\":[{string.Join(",", s.Labels.Select(l => Json(l.Label)))}],\"unmapped\":[{string.Join(",", s.UnmappedLabels.Select(Json))}]}}"));
+                $"{{\"photos\":{s.TrainingPhotos},\"describedPhotos\":{s.DescribedPhotos},\"descriptionWords\":{s.DescriptionWords},\"epochs\":{h.Epochs.Count},\"bestEpoch\":{h.BestEpoch},\"seconds\":{h.Elapsed.TotalSeconds:F1},\"labels\":[{string.Join(",", s.Labels.Select(l => Json(l.Label)))}],\"unmapped\":[{string.Join(",", s.UnmappedLabels.Select(Json))}]}}"));
             return;
         }
 
@@ -334,6 +338,9 @@ public static class CliApp
         }
 
         output.Console.Write(table);
+        output.Console.MarkupLine(s.DescribedPhotos > 0
+            ? FormattableString.Invariant($"trained on descriptions too: {s.DescribedPhotos} photos have one ({s.DescriptionWords} distinct words), targets = label + description words")
+            : "trained on the folder labels only (no photo has a description)");
         var last = h.Epochs.Count > 0 ? h.Epochs[^1] : default;
         output.Console.MarkupLine(FormattableString.Invariant(
             $"trained on {s.TrainingPhotos} photos: {h.Epochs.Count} epochs{(h.StoppedEarly ? " (stopped early)" : "")}, best epoch {h.BestEpoch}, last loss {last.TrainingLoss:F4}, {h.Elapsed.TotalSeconds:F1} s"));

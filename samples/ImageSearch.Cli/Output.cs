@@ -61,6 +61,7 @@ public sealed class Output(IAnsiConsole console, TextWriter stdout, bool json, s
     public static Table Table(string title, IReadOnlyList<ResultRow> rows)
     {
         bool words = rows.Count > 0 && rows[0].Word is not null;
+        bool described = rows.Any(r => r.Description is not null);
         var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(title));
         table.AddColumn(new TableColumn("#").RightAligned());
         table.AddColumn(new TableColumn("distance").RightAligned());
@@ -72,6 +73,10 @@ public sealed class Output(IAnsiConsole console, TextWriter stdout, bool json, s
         {
             table.AddColumn("label");
             table.AddColumn("photo");
+            if (described)
+            {
+                table.AddColumn("description");
+            }
         }
 
         foreach (var r in rows)
@@ -81,6 +86,10 @@ public sealed class Output(IAnsiConsole console, TextWriter stdout, bool json, s
             if (words)
             {
                 table.AddRow(rank, distance, Markup.Escape(r.Word ?? ""));
+            }
+            else if (described)
+            {
+                table.AddRow(rank, distance, Markup.Escape(r.Label ?? ""), Markup.Escape(Short(r.Path ?? "")), Markup.Escape(FirstLine(r.Description)));
             }
             else
             {
@@ -118,6 +127,10 @@ public sealed class Output(IAnsiConsole console, TextWriter stdout, bool json, s
                 {
                     w.WriteString("path", r.Path);
                     w.WriteString("label", r.Label);
+                    if (r.Description is not null)
+                    {
+                        w.WriteString("description", r.Description);
+                    }
                 }
 
                 w.WriteEndObject();
@@ -128,6 +141,15 @@ public sealed class Output(IAnsiConsole console, TextWriter stdout, bool json, s
 
         writer.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
         writer.Flush();
+    }
+
+    /// <summary>A description's first line, cut to 60 characters, for tables.</summary>
+    /// <param name="description">The description, or <see langword="null"/>.</param>
+    /// <returns>The line (empty for none).</returns>
+    public static string FirstLine(string? description)
+    {
+        string line = (description ?? "").Split('\n')[0].Trim();
+        return line.Length > 60 ? line[..57] + "..." : line;
     }
 
     /// <summary>The last folder and file name of a path, for tables.</summary>
