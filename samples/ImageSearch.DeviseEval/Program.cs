@@ -20,6 +20,7 @@ bool tune = false, diagnose = false, probe = false;
 string? featureNorm = null;
 string? gridLabelWeight = null;
 bool candidates = false;
+int knn = 0;
 string? gridLr = null, gridWd = null, gridEpochs = null, gridDropout = null;
 int folds = 3;
 string[] views = ["mirror", "stretch", "stretch-mirror"]; // the default extra views (docs/evaluation.md)
@@ -57,6 +58,7 @@ for (int i = 0; i < args.Length; i++)
             break;
         case "--grid-label-weight": gridLabelWeight = Next(); break;
         case "--caption-candidates": candidates = true; break;
+        case "--caption-knn": knn = I(); break;
         case "--feature-norm": featureNorm = Next(); break;
         case "--diagnose": diagnose = true; break;
         case "--probe": probe = true; break;
@@ -95,6 +97,38 @@ if (diagnose)
     // Validation photos whose class word misses the top-5 tags (validation split only).
     var data = await Load();
     foreach (string line in DeviseEvaluation.DiagnoseValidation(data, opt)) Console.WriteLine(line);
+    return 0;
+}
+
+if (knn > 0)
+{
+    // Reference without a head (validation folds only): score a validation photo for a word by how many of its k nearest
+    // training photos (cosine on view-averaged ResNet features) have the word in their captions.
+    var data = await Load();
+    int d = data.FeatureDimension, n = data.Labels.Length;
+    var mean = (float[])data.Features.Clone();
+    foreach (float[] v in data.Views) System.Numerics.Tensors.TensorPrimitives.Add(mean, v, mean);
+    for (int i = 0; i < n; i++)
+    {
+        var row = mean.AsSpan(i * d, d);
+        System.Numerics.Tensors.TensorPrimitives.Divide(row, System.Numerics.Tensors.TensorPrimitives.Norm(row), row);
+    }
+    double total = 0;
+    for (int f = 0; f < folds; f++)
+    {
+        var (tr, va, _) = DeviseEvaluation.Split(data, opt with { ValidationFold = f });
+        var list = opt.CaptionWords.Concat(opt.SecondCaptionWords).Distinct().Where(w => !data.ClassNames.Contains(w) && data.Words.Contains(w)).ToArray();
+        var neighbours = va.ToDictionary(i => i, i => tr.OrderByDescending(j => System.Numerics.Tensors.TensorPrimitives.Dot(mean.AsSpan(i * d, d), mean.AsSpan(j * d, d))).Take(knn).ToArray());
+        double sum = 0; int counted = 0;
+        foreach (string w in list)
+        {
+            if (va.Count(i => data.CaptionWords[i].Contains(w)) < 5) continue;
+            var top = va.OrderByDescending(i => neighbours[i].Count(j => data.CaptionWords[j].Contains(w))).ThenBy(i => i).Take(10);
+            sum += top.Count(i => data.CaptionWords[i].Contains(w)) / 10.0; counted++;
+        }
+        total += sum / counted;
+    }
+    Console.WriteLine(FormattableString.Invariant($"{knn}-NN caption-word reference, {folds} validation folds: caption P@10 {total / folds:F3}"));
     return 0;
 }
 

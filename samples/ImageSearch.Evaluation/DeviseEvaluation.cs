@@ -288,6 +288,13 @@ public static class DeviseEvaluation
             rows.Add(i);
             for (int k = 0; k < caches.Count; k++) { caches[k].TryGetVector(data.Paths[i], out ReadOnlySpan<float> v); features[k].AddRange(v); }
         }
+        // Pascal's captions reach the photos as the library's users give theirs: a mapping (photo path -> text).
+        var mapping = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < data.Count; i++)
+        {
+            if (ReadCaptionText(data.CaptionPath(i)) is { } text) mapping[data.Paths[i]] = text;
+        }
+        var captions = new PhotoDescriptions(mapping: mapping);
         int failed = data.Count - rows.Count;
         if (failed > 0) log?.WriteLine($"{failed} photos could not be embedded and are left out");
         return new DeviseEvaluationData(
@@ -295,7 +302,7 @@ public static class DeviseEvaluation
             rows.Select(i => ReadCaptionWords(data.CaptionPath(i))).ToArray(), rows.Select(i => Path.GetFileName(data.Paths[i])).ToArray(), words)
         {
             Views = features.Skip(1).Select(f => f.ToArray()).ToArray(),
-            Descriptions = rows.Select(i => ReadCaptionText(data.CaptionPath(i))).ToArray(),
+            Descriptions = rows.Select(i => captions.Get(data.Paths[i])).ToArray(),
         };
     }
 

@@ -153,6 +153,41 @@ public class GradientCheckTests
     }
 
     [Fact]
+    public void WordSoftmaxLoss_gradient_matches_finite_differences()
+    {
+        int batch = 5, dim = 6, words = 7;
+        float[] w = Gaussian(words * dim, 30), p = Gaussian(batch * dim, 31), g = new float[batch * dim];
+        var unit = new float[words * dim];
+        for (int j = 0; j < words; j++)
+        {
+            var row = w.AsSpan(j * dim, dim);
+            System.Numerics.Tensors.TensorPrimitives.Divide(row, System.Numerics.Tensors.TensorPrimitives.Norm(row), unit.AsSpan(j * dim, dim));
+        }
+        // Each row's target: 0.7 of one word and 0.3 of another (a weighted mean of unit vectors, as DescriptionTargets gives).
+        var t = new float[batch * dim];
+        for (int r = 0; r < batch; r++)
+        {
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(unit.AsSpan((r % words) * dim, dim), 0.7f, t.AsSpan(r * dim, dim), t.AsSpan(r * dim, dim));
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(unit.AsSpan(((r + 3) % words) * dim, dim), 0.3f, t.AsSpan(r * dim, dim), t.AsSpan(r * dim, dim));
+        }
+        var loss = new WordSoftmaxLoss(w, dim, scale: 4f, threads: 1);
+        double Loss() => loss.Compute(p, t, batch, default);
+        loss.Compute(p, t, batch, g);
+        AssertGradient(Numeric(p, Loss, 1e-3f), g, "dp", 2e-2);
+    }
+
+    [Fact]
+    public void WordSoftmaxLoss_is_the_cross_entropy_of_the_target_weights()
+    {
+        // Words e1, e2, e3; target 0.75 e1 + 0.25 e2; prediction along e1: logits s*(1, 0, 0).
+        float[] w = [1, 0, 0, 0, 1, 0, 0, 0, 1], t = [0.75f, 0.25f, 0];
+        const float s = 2f;
+        double z = Math.Exp(s) + 2;
+        double expected = -(0.75 * Math.Log(Math.Exp(s) / z) + 0.25 * Math.Log(1 / z));
+        Assert.Equal(expected, new WordSoftmaxLoss(w, 3, s, 1).Compute([5, 0, 0], t, 1, default), 5);
+    }
+
+    [Fact]
     public void Whole_network_backward_matches_finite_differences()
     {
         int batch = 6, nin = 5, hidden = 9, nout = 4;
