@@ -34,7 +34,7 @@ public static class FuzzTargets
         return
         [
             IndexExact(), IndexHnsw(), DeviseHeadFile(), WordsBinary(), WordsText(), WordsGzip(), WordsJson(), WordsPackage(),
-            EngineManifest(scratchFolder), EngineCatalog(scratchFolder), OnnxModel(), ImageDecoding(),
+            EngineManifest(scratchFolder), EngineCatalog(scratchFolder), DescriptionMapping(), OnnxModel(), ImageDecoding(),
         ];
     }
 
@@ -165,6 +165,16 @@ public static class FuzzTargets
             File.WriteAllBytes(Path.Combine(dir, ImageSearch.EngineManifest.FileName), b);
             return Task.FromResult(ImageSearch.EngineManifest.Read(dir));
         }, InvalidData, Tokens: TextTokens);
+    }
+
+    public static FuzzTarget DescriptionMapping()
+    {
+        byte[][] seeds =
+        [
+            Encoding.UTF8.GetBytes("# captions\na.jpg\tA cat on a sofa.\na.jpg\tA grey cat.\r\nsub/b.png\tA dog in the snow\n\n"),
+            Encoding.UTF8.GetBytes("\uFEFFphoto 1.jpg\t\u00e9t\u00e9, plage\n"),
+        ];
+        return new FuzzTarget("description-mapping", seeds, b => Task.FromResult(PhotoDescriptions.ReadMapping(new MemoryStream(b))), InvalidData, Tokens: TextTokens);
     }
 
     public static FuzzTarget EngineCatalog(string scratch)
