@@ -155,12 +155,16 @@ public sealed class CliTests
 
             Assert.Contains("broken.jpg", stderr, StringComparison.Ordinal);
 
+            // A description for one cat photo (a mapping file at the root): picked up without embedding again.
+            string catPhoto = Directory.GetFiles(Path.Combine(root, "photos", "cat"), "*.jpg").Order(StringComparer.Ordinal).First(f => !f.EndsWith("broken.jpg", StringComparison.Ordinal));
+            File.WriteAllText(Path.Combine(root, "photos", "descriptions.tsv"), $"cat/{Path.GetFileName(catPhoto)}\ta cat asleep on a rug\n");
             (code, stdout, stderr) = await Run("index", Path.Combine(root, "photos"), "--out", index, "--json", "--quiet");
             Assert.True(code == 0, stderr);
             using (var summary = JsonDocument.Parse(stdout))
             {
                 Assert.Equal(0, summary.RootElement.GetProperty("added").GetInt32());
                 Assert.Equal(4, summary.RootElement.GetProperty("unchanged").GetInt32());
+                Assert.Equal(1, summary.RootElement.GetProperty("described").GetInt32());
             }
 
             string query = Directory.GetFiles(Path.Combine(root, "photos", "boat"))[0];
@@ -175,6 +179,10 @@ public sealed class CliTests
                 Assert.All(items, e => Assert.True(File.Exists(e.GetProperty("path").GetString())));
                 Assert.DoesNotContain(items, e => e.GetProperty("path").GetString() == query);
                 Assert.All(items, e => Assert.True(e.GetProperty("distance").GetDouble() >= 0));
+                // Every other photo is a hit (k = 3 of 4): the described one carries its description.
+                var described = Assert.Single(items, e => e.TryGetProperty("description", out _));
+                Assert.Equal(catPhoto, described.GetProperty("path").GetString());
+                Assert.Equal("a cat asleep on a rug", described.GetProperty("description").GetString());
             }
 
             string page = File.ReadAllText(html);

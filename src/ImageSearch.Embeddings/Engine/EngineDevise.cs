@@ -27,7 +27,8 @@ internal static class EngineDevise
     }
 
     /// <summary>Epochs when the caller gives no options: the evaluation's 20 with views (each epoch sees every view), the trainer's own default without.</summary>
-    public static DeviseTrainingOptions DefaultOptions(bool views) => views ? new DeviseTrainingOptions { Epochs = 20 } : new DeviseTrainingOptions();
+    public static DeviseTrainingOptions DefaultOptions(bool views, bool descriptions)
+        => (views ? new DeviseTrainingOptions { Epochs = 20 } : new DeviseTrainingOptions()) with { Loss = descriptions ? DeviseLoss.WordSoftmax : DeviseLoss.Cosine };
 
     public static async Task<(State State, DeviseTrainingSummary Summary)> TrainAsync(
         EngineCatalog cat, IReadOnlyVectorIndex photoIndex, EngineViews? views, State? previous, WordVectors words, WordsFingerprint fingerprint,
@@ -58,7 +59,7 @@ internal static class EngineDevise
 
         int d = photoIndex.Dimension, wd = words.Dimension;
         int v = views?.Count ?? 1;
-        options ??= DefaultOptions(views is not null) with { Loss = texts is null ? DeviseLoss.Cosine : DeviseLoss.WordSoftmax };
+        options ??= DefaultOptions(views is not null, texts is not null);
         if (views is null)
         {
             // The index holds unit-length features, and so must every later input: the head records it.

@@ -94,9 +94,13 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// The training settings <see cref="TrainDeviseAsync"/> uses when given none: 20 epochs when it trains on views
-    /// (each epoch sees every view of every photo, as in the measured setting), the trainer's defaults otherwise.
+    /// (each epoch sees every view of every photo, as in the measured setting), the trainer's defaults otherwise; the
+    /// loss <see cref="DeviseLoss.WordSoftmax"/> when it would train on descriptions (some photo has one and
+    /// <see cref="ImageSearchEngineOptions.TrainOnDescriptions"/> is on), else the cosine loss. Read it again after a sync.
     /// </summary>
-    public DeviseTrainingOptions DefaultDeviseTrainingOptions => EngineDevise.DefaultOptions(_options.UseDeviseViews && _embedder is OnnxImageEmbedder);
+    public DeviseTrainingOptions DefaultDeviseTrainingOptions => EngineDevise.DefaultOptions(
+        _options.UseDeviseViews && _embedder is OnnxImageEmbedder,
+        _options.TrainOnDescriptions && _catalog.Photos.Values.Any(p => p.Description is not null));
 
     /// <summary>The index of DeViSE photo vectors (same keys as <see cref="Index"/>), or <see langword="null"/>.</summary>
     public IReadOnlyVectorIndex? DeviseIndex => _devise?.Index;

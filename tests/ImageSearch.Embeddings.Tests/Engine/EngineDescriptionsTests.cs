@@ -67,6 +67,7 @@ public sealed class EngineDescriptionsTests
         Photos(tmp, describe: true);
         using var described = ImageSearchEngine.Create(new FakeImageEmbedder(), "fake-4", new ImageSearchEngineOptions { Words = Words });
         await described.SyncFolderAsync(tmp.Path("p"));
+        Assert.Equal(DeviseLoss.WordSoftmax, described.DefaultDeviseTrainingOptions.Loss); // what the CLI passes
         DeviseTrainingSummary s = await described.TrainDeviseAsync(training);
         Assert.Equal(12, s.DescribedPhotos);
         Assert.Equal(5, s.DescriptionWords); // cat, dog, snow, sofa, street: each in at least two descriptions
@@ -82,6 +83,7 @@ public sealed class EngineDescriptionsTests
         Photos(tmp2, describe: false);
         using var plain = ImageSearchEngine.Create(new FakeImageEmbedder(), "fake-4", new ImageSearchEngineOptions { Words = Words });
         await plain.SyncFolderAsync(tmp2.Path("p"));
+        Assert.Equal(DeviseLoss.Cosine, plain.DefaultDeviseTrainingOptions.Loss);
         DeviseTrainingSummary p = await plain.TrainDeviseAsync(training);
         Assert.Equal(0, p.DescribedPhotos);
         Assert.Equal(12, p.TrainingPhotos);
