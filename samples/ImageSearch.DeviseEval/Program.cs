@@ -59,6 +59,7 @@ for (int i = 0; i < args.Length; i++)
         case "--grid-label-weight": gridLabelWeight = Next(); break;
         case "--caption-candidates": candidates = true; break;
         case "--caption-knn": knn = I(); break;
+        case "--extra-negatives": opt = opt with { ExtraSoftmaxWords = I() }; break;
         case "--feature-norm": featureNorm = Next(); break;
         case "--diagnose": diagnose = true; break;
         case "--probe": probe = true; break;

@@ -61,6 +61,9 @@ public sealed record DeviseEvaluationOptions
     /// </summary>
     public DescriptionTargetOptions? Descriptions { get; init; }
 
+    /// <summary>Tuning only: this many of the most frequent vocabulary words join the word softmax as extra negatives (0: none, the kept recipe).</summary>
+    public int ExtraSoftmaxWords { get; init; }
+
     /// <summary>Label-to-word mapping; the library's general default (it maps all 20 Pascal labels: <c>diningtable</c> -> <c>dining table</c>, ...).</summary>
     public LabelWordMap Labels { get; init; } = LabelWordMap.Default;
 
@@ -396,6 +399,10 @@ public static class DeviseEvaluation
             var list = new List<float>();
             foreach (var m in mapped) list.AddRange(m.Vector);
             foreach (string w in targets.Vocabulary) list.AddRange(words.GetVector(w).ToArray());
+            // Tuning only: more negatives, the most frequent tag-vocabulary words not already listed.
+            var listed = new HashSet<string>(targets.Vocabulary, StringComparer.Ordinal);
+            foreach (string w in words.Words.Take(options.TagVocabulary).Where(DeviseTagger.IsWord).Where(w => !listed.Contains(w)).Take(options.ExtraSoftmaxWords))
+                list.AddRange(words.GetVector(w).ToArray());
             softmaxWords = [.. list];
         }
         ReadOnlySpan<float> Target(int i) => target(i);
