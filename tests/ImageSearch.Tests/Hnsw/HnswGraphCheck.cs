@@ -7,7 +7,7 @@ internal static class HnswGraphCheck
     /// Every violation found (empty when the graph is sound): the entry point sits on the top level and no node above
     /// it; every list is within bounds, without self or duplicate links, and points at nodes that reach its layer;
     /// every node on a layer shared with another node has links there; and every node is reachable from the entry
-    /// point on layer 0 (what a search needs to ever find it).
+    /// point on layer 0 and reaches it (what a search needs to ever find it, wherever its layer-0 part starts).
     /// </summary>
     public static List<string> Problems(HnswIndex index, int max = 20)
     {
@@ -95,6 +95,12 @@ internal static class HnswGraphCheck
             problems.Add($"{unreachable} of {slots} nodes unreachable on layer 0");
         }
 
+        int stranded = NotReachingEntry(index);
+        if (stranded > 0)
+        {
+            problems.Add($"{stranded} of {slots} nodes cannot reach the entry point on layer 0 (a search starting there misses nodes)");
+        }
+
         return problems.Count > max ? problems.GetRange(0, max) : problems;
     }
 
@@ -119,6 +125,58 @@ internal static class HnswGraphCheck
             foreach (int n in List(g, queue.Dequeue(), 0))
             {
                 if ((uint)n < (uint)slots && !reached[n])
+                {
+                    reached[n] = true;
+                    count++;
+                    queue.Enqueue(n);
+                }
+            }
+        }
+
+        return slots - count;
+    }
+
+    /// <summary>
+    /// Nodes from which the entry point cannot be reached on layer 0: a layer-0 search starts wherever the upper layers
+    /// led, so with these a search could miss nodes even at ef = count.
+    /// </summary>
+    public static int NotReachingEntry(HnswIndex index)
+    {
+        HnswGraph g = index.Graph;
+        int slots = g.Store.SlotCount;
+        (int entry, _) = g.Entry;
+        if (entry < 0)
+        {
+            return 0;
+        }
+
+        var incoming = new List<int>[slots];
+        for (int s = 0; s < slots; s++)
+        {
+            incoming[s] = [];
+        }
+
+        for (int s = 0; s < slots; s++)
+        {
+            foreach (int n in List(g, s, 0))
+            {
+                if ((uint)n < (uint)slots)
+                {
+                    incoming[n].Add(s);
+                }
+            }
+        }
+
+        var reached = new bool[slots];
+        var queue = new Queue<int>();
+        reached[entry] = true;
+        queue.Enqueue(entry);
+        int count = 1;
+        while (queue.Count > 0)
+        {
+            foreach (int n in incoming[queue.Dequeue()])
+            {
+                if (!reached[n])
                 {
                     reached[n] = true;
                     count++;

@@ -20,6 +20,8 @@ namespace ImageSearch;
 /// (a node's row, key and level are written, then a full fence, before any list points to it). Every slot read from
 /// a list is checked against the capacity the reader started with, so a reader never indexes outside its
 /// snapshot.</para>
+/// <para>Reachability. Layer 0 holds a spanning tree (each node's parent, linked both ways) that pruning never breaks, so
+/// every node stays reachable from every other one; a node joins it under its parent's lock (docs/hnsw.md).</para>
 /// </remarks>
 internal sealed class HnswGraph
 {
@@ -45,6 +47,12 @@ internal sealed class HnswGraph
 
     /// <summary>Removed nodes still in the graph (written by the index under its writer lock).</summary>
     public int Tombstones;
+
+    /// <summary>
+    /// Whether the layer-0 tree is known: true for a graph built here, false for a loaded one until
+    /// <see cref="EnsureTree"/> rebuilds it (files do not hold it).
+    /// </summary>
+    internal bool TreeKnown = true;
 
     /// <summary>
     /// Test hook: called by an inserting thread right after the node became reachable on a layer (other threads can now
@@ -115,6 +123,9 @@ internal sealed class HnswGraph
         public readonly int[] Layer0 = new int[LinkPageSize * stride0];
         public readonly byte[] Levels = new byte[LinkPageSize];
         public readonly int[]?[] Upper = new int[]?[LinkPageSize];
+
+        /// <summary>Parent slot + 1 in the layer-0 spanning tree (0: none, for the entry point and unlinked slots).</summary>
+        public readonly int[] Parents = new int[LinkPageSize];
     }
 
     /// <summary>Makes link storage and row mirrors cover <paramref name="slots"/> slots (writer only; the store must hold them).</summary>
@@ -175,6 +186,7 @@ internal sealed class HnswGraph
         LinkPage page = _linkPages[slot >> LinkPageShift];
         int i = slot & LinkPageMask;
         page.Layer0[i * Stride0] = 0;
+        page.Parents[i] = 0;
         page.Upper[i] = level > 0 ? new int[level * StrideUpper] : null;
         Volatile.Write(ref page.Levels[i], (byte)(level + 1));
     }
@@ -407,9 +419,31 @@ internal sealed class HnswGraph
                 SetLinks(slot, layer, links);
             }
 
+            int oldEntry = (int)entry;
+            if (holdsEntry)
+            {
+                // The new top becomes the tree's root: the old root hangs below it, linked both ways on layer 0. The
+                // node's own list is complete first, so nothing reaches it before its lists are written.
+                AppendOwnLink(slot, oldEntry);
+                SetParent(oldEntry, slot);
+                LinkInto(oldEntry, slot, 0, LinkMode.Plain, context);
+            }
+
             for (int layer = lowest; layer >= 0; layer--)
             {
-                AddBackLinks(slot, layer, context.Links.AsSpan(layer * M, context.LinkCounts[layer]), context);
+                ReadOnlySpan<int> links = context.Links.AsSpan(layer * M, context.LinkCounts[layer]);
+                if (layer > 0 || holdsEntry)
+                {
+                    foreach (int n in links)
+                    {
+                        LinkInto(n, slot, layer, LinkMode.Plain, context);
+                    }
+                }
+                else
+                {
+                    LinkIntoTree(slot, links, context);
+                }
+
                 LayerLinked?.Invoke(slot, layer);
             }
 
@@ -466,6 +500,242 @@ internal sealed class HnswGraph
         return count;
     }
 
+    /// <summary>
+    /// Adds a new node to its neighbours' layer-0 lists and to the layer-0 spanning tree: the nearest neighbour that is
+    /// in the tree and has room becomes its parent (any tree node with room when none of them has), and the link
+    /// between them is kept both ways by every later pruning. So every node stays reachable from every other one on
+    /// layer 0, whatever the heuristic drops.
+    /// </summary>
+    private void LinkIntoTree(int slot, ReadOnlySpan<int> neighbours, SearchContext context)
+    {
+        foreach (int n in neighbours)
+        {
+            LinkInto(n, slot, 0, ParentOf(slot) < 0 ? LinkMode.Adopt : LinkMode.Plain, context);
+        }
+
+        for (int n = 0; ParentOf(slot) < 0 && n < Capacity; n++)
+        {
+            // No neighbour could adopt the node (each already holds MaxM0 - 1 children): rare, so a plain scan. One
+            // tree node has room, since the tree's links (nodes - 1) are fewer than its nodes x (MaxM0 - 1).
+            if (n != slot && InTree(n))
+            {
+                LinkInto(n, slot, 0, LinkMode.AdoptOnly, context);
+            }
+        }
+
+        int parent = ParentOf(slot);
+        if (parent >= 0)
+        {
+            LinkInto(slot, parent, 0, LinkMode.Plain, context); // the way back up (usually present already)
+        }
+    }
+
+    /// <summary>How <see cref="LinkInto"/> treats the layer-0 tree.</summary>
+    private enum LinkMode
+    {
+        /// <summary>Adds the link (it may be pruned away unless it is a tree link).</summary>
+        Plain,
+
+        /// <summary>Adds the link; the list's owner also adopts the node when it is in the tree and has room.</summary>
+        Adopt,
+
+        /// <summary>Adopts and links the node when the owner can, else changes nothing.</summary>
+        AdoptOnly,
+    }
+
+    /// <summary>
+    /// Rebuilds the layer-0 tree of a loaded graph before its first insertion (writer only, no insertion running): a
+    /// breadth-first walk from the entry point over links that go both ways; a node the walk misses (a graph saved
+    /// before the tree existed may have nodes nothing links to) is linked below the nearest tree node with room, and
+    /// the walk goes on from it. Costs about one pass over the links.
+    /// </summary>
+    public void EnsureTree(SearchContext context)
+    {
+        (int root, _) = Entry;
+        if (TreeKnown || root < 0)
+        {
+            TreeKnown = true;
+            return;
+        }
+
+        int limit = Capacity;
+        var queue = new Queue<int>();
+        queue.Enqueue(root);
+        WalkTree(queue, root);
+        for (int s = 0; s < limit; s++)
+        {
+            if (LevelOf(s) >= 0 && !InTree(s))
+            {
+                AttachToTree(s, root, context);
+                queue.Enqueue(s);
+                WalkTree(queue, root);
+            }
+        }
+
+        TreeKnown = true;
+    }
+
+    /// <summary>
+    /// What is wrong with a loaded layer-0 tree, or null: the entry point is the root, every other node has a parent
+    /// that is not itself, the two list each other, no node has more than MaxM0 - 1 children, and every parent chain
+    /// ends at the root (no cycle). A tree that breaks these would let pruning strand nodes.
+    /// </summary>
+    public string? TreeProblem()
+    {
+        (int root, _) = Entry;
+        int slots = Store.SlotCount;
+        LinkPage[] pages = _linkPages;
+        var children = new int[slots];
+        for (int s = 0; s < slots; s++)
+        {
+            int parent = ParentOf(s);
+            if (s == root ? parent != -1 : (uint)parent >= (uint)slots || parent == s)
+            {
+                return $"slot {s} has parent {parent}";
+            }
+
+            if (s != root)
+            {
+                int[] own = ListOf(pages, s, 0, out int off)!;
+                int[] up = ListOf(pages, parent, 0, out int upOff)!;
+                if (!own.AsSpan(off + 1, ReadCount(own, off, MaxM0)).Contains(parent) || !up.AsSpan(upOff + 1, ReadCount(up, upOff, MaxM0)).Contains(s)
+                    || ++children[parent] > MaxM0 - 1)
+                {
+                    return $"slot {s} and its parent {parent} are not linked both ways, or the parent has too many children";
+                }
+            }
+        }
+
+        // Chains: 1 = ends at the root; 2 = on the chain being followed. Each slot is followed once.
+        var state = new byte[slots];
+        if (root >= 0)
+        {
+            state[root] = 1;
+        }
+
+        var chain = new List<int>();
+        for (int s = 0; s < slots; s++)
+        {
+            int c = s;
+            while (state[c] == 0)
+            {
+                state[c] = 2;
+                chain.Add(c);
+                c = ParentOf(c);
+            }
+
+            if (state[c] == 2)
+            {
+                return $"slot {c} is its own ancestor";
+            }
+
+            foreach (int x in chain)
+            {
+                state[x] = 1;
+            }
+
+            chain.Clear();
+        }
+
+        return null;
+    }
+
+    /// <summary>Adopts, breadth first from the queued nodes, every node not yet in the tree that links back to its adopter.</summary>
+    private void WalkTree(Queue<int> queue, int root)
+    {
+        LinkPage[] pages = _linkPages;
+        while (queue.TryDequeue(out int n))
+        {
+            int[] list = ListOf(pages, n, 0, out int off)!;
+            int count = ReadCount(list, off, MaxM0);
+            int children = CountChildren(n, list.AsSpan(off + 1, count));
+            for (int i = 1; i <= count && children < MaxM0 - 1; i++)
+            {
+                int c = list[off + i];
+                if (c == root || ParentOf(c) >= 0 || LevelOf(c) < 0)
+                {
+                    continue;
+                }
+
+                int[] back = ListOf(pages, c, 0, out int backOff)!;
+                if (back.AsSpan(backOff + 1, ReadCount(back, backOff, MaxM0)).Contains(n))
+                {
+                    SetParent(c, n);
+                    children++;
+                    queue.Enqueue(c);
+                }
+            }
+        }
+    }
+
+    /// <summary>Links a node outside the tree below the nearest tree node with room that a search from the root finds.</summary>
+    private void AttachToTree(int slot, int root, SearchContext context)
+    {
+        context.EnsureDimension(Dimension);
+        Span<float> q = context.Query.AsSpan(0, Dimension);
+        Store.CopyRow(slot, q);
+        SearchLayer(q, root, Distance(q, root), EfConstruction, 0, filter: null, context, distanceBudget: int.MaxValue, forConstruction: true);
+        int n = context.DrainResultsAscending();
+        int[] nearest = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            nearest[i] = context.Sorted[i].Slot; // copied: linking reuses the context's buffers
+        }
+
+        foreach (int p in nearest)
+        {
+            if (ParentOf(slot) >= 0)
+            {
+                break;
+            }
+
+            if (p != slot && InTree(p))
+            {
+                LinkInto(p, slot, 0, LinkMode.AdoptOnly, context);
+            }
+        }
+
+        for (int p = 0; ParentOf(slot) < 0 && p < Capacity; p++)
+        {
+            if (p != slot && InTree(p))
+            {
+                LinkInto(p, slot, 0, LinkMode.AdoptOnly, context);
+            }
+        }
+
+        if (ParentOf(slot) >= 0)
+        {
+            LinkInto(slot, ParentOf(slot), 0, LinkMode.Plain, context);
+        }
+    }
+
+    /// <summary>Whether a node is in the layer-0 tree: it has a parent, or it is the root (the entry point).</summary>
+    private bool InTree(int slot) => LevelOf(slot) >= 0 && (ParentOf(slot) >= 0 || slot == Entry.Slot);
+
+    /// <summary>The node's parent in the layer-0 spanning tree, or -1 (the entry point, or not linked yet).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int ParentOf(int slot) => Volatile.Read(ref _linkPages[slot >> LinkPageShift].Parents[slot & LinkPageMask]) - 1;
+
+    private void SetParent(int slot, int parent) => Volatile.Write(ref _linkPages[slot >> LinkPageShift].Parents[slot & LinkPageMask], parent + 1);
+
+    /// <summary>Whether the layer-0 link between two nodes is a tree link (either is the other's parent).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool IsTreeLink(int owner, int other) => ParentOf(other) == owner || ParentOf(owner) == other;
+
+    /// <summary>Appends a link to a node's own layer-0 list while no other thread can reach the node (no lock).</summary>
+    private void AppendOwnLink(int slot, int other)
+    {
+        int[] own = ListOf(_linkPages, slot, 0, out int offset)!;
+        int count = own[offset];
+        if (own.AsSpan(offset + 1, count).Contains(other))
+        {
+            return;
+        }
+
+        own[offset + 1 + count] = other; // the list holds at most M < MaxM0 links here
+        Volatile.Write(ref own[offset], count + 1);
+    }
+
     /// <summary>Writes the list of a node that no other thread can reach yet (no lock needed); the count goes last.</summary>
     private void SetLinks(int slot, int layer, ReadOnlySpan<int> neighbours)
     {
@@ -475,79 +745,160 @@ internal sealed class HnswGraph
     }
 
     /// <summary>
-    /// Adds the node to each neighbour's list on a layer, shrinking full ones; from the first one on, other threads can
-    /// reach the node, so its own lists must all be written (see <see cref="Insert"/>).
+    /// Adds <paramref name="slot"/> to the list of <paramref name="owner"/> on a layer, under the owner's lock,
+    /// re-selecting a full list with the heuristic; on layer 0 a pruning never drops a tree link. From the first such
+    /// link on, other threads can reach the node, so its own lists must all be written (see <see cref="Insert"/>).
     /// </summary>
-    private void AddBackLinks(int slot, int layer, ReadOnlySpan<int> neighbours, SearchContext context)
+    private void LinkInto(int owner, int slot, int layer, LinkMode mode, SearchContext context)
     {
-        LinkPage[] pages = _linkPages;
-        int max = layer == 0 ? MaxM0 : M;
-
-        // Each neighbour list is changed under its own lock, one at a time; the context's selection buffers serve the
-        // shrinking (the neighbours live in its separate link buffer).
-        foreach (int n in neighbours)
+        if (owner == slot)
         {
-            if (n == slot)
+            return;
+        }
+
+        int max = layer == 0 ? MaxM0 : M;
+        Lock(owner);
+        try
+        {
+            int[]? list = ListOf(_linkPages, owner, layer, out int off);
+            if (list is null)
+            {
+                return; // cannot happen for a node found on this layer; defensive
+            }
+
+            int count = ReadCount(list, off, max);
+            if (mode != LinkMode.Plain)
+            {
+                // Children stay below MaxM0, so a list always has room for its tree links (children and parent).
+                if (InTree(owner) && CountChildren(owner, list.AsSpan(off + 1, count)) < max - 1)
+                {
+                    SetParent(slot, owner);
+                }
+                else if (mode == LinkMode.AdoptOnly)
+                {
+                    return;
+                }
+            }
+
+            if (list.AsSpan(off + 1, count).Contains(slot))
+            {
+                return;
+            }
+
+            if (count < max)
+            {
+                list[off + 1 + count] = slot;
+                Volatile.Write(ref list[off], count + 1);
+                return;
+            }
+
+            // Full: re-select among the old neighbours and the new node, by distance from the owner.
+            context.EnsureSelection(max + 1);
+            Candidate[] cands = context.Sorted;
+            cands[0] = new Candidate(Distance(owner, slot, context), slot);
+            for (int i = 0; i < count; i++)
+            {
+                int other = list[off + 1 + i];
+                cands[i + 1] = new Candidate(Distance(owner, other, context), other);
+            }
+
+            SortByDistance(cands.AsSpan(0, count + 1));
+            int kept = SelectNeighbours(cands.AsSpan(0, count + 1), max, context.Selected, context);
+            if (layer == 0)
+            {
+                kept = KeepTreeLinks(owner, cands.AsSpan(0, count + 1), context.Selected, kept);
+            }
+
+            WriteInPlace(list.AsSpan(off + 1, count), context.Selected.AsSpan(0, kept));
+            Volatile.Write(ref list[off], kept);
+        }
+        finally
+        {
+            Unlock(owner);
+        }
+    }
+
+    /// <summary>
+    /// Rewrites a full list to hold <paramref name="kept"/> (at most as many) links, leaving every link that stays at
+    /// its position when it is below the new count and moving only the others into the freed positions below it.
+    /// A search reading the list meanwhile (no lock) sees each position old or new: a link that stays is seen either
+    /// way (in place, or still at its old position above the new count, which this write does not touch), so a tree
+    /// link never vanishes from a concurrent search.
+    /// </summary>
+    private static void WriteInPlace(Span<int> list, ReadOnlySpan<int> kept)
+    {
+        Span<bool> placed = stackalloc bool[kept.Length]; // at most MaxM0 <= 512
+        Span<bool> stays = stackalloc bool[kept.Length];
+        for (int i = 0; i < kept.Length; i++)
+        {
+            int j = kept.IndexOf(list[i]);
+            if (j >= 0)
+            {
+                placed[j] = true;
+                stays[i] = true;
+            }
+        }
+
+        for (int i = 0, next = 0; i < kept.Length; i++)
+        {
+            if (!stays[i])
+            {
+                while (placed[next])
+                {
+                    next++;
+                }
+
+                list[i] = kept[next];
+                placed[next] = true;
+            }
+        }
+    }
+
+    /// <summary>Children of a node in the layer-0 tree, among its list (a parent always lists its children).</summary>
+    private int CountChildren(int owner, ReadOnlySpan<int> list)
+    {
+        int children = 0;
+        foreach (int n in list)
+        {
+            if (ParentOf(n) == owner)
+            {
+                children++;
+            }
+        }
+
+        return children;
+    }
+
+    /// <summary>
+    /// Puts back every tree link the heuristic dropped from a layer-0 list, in place of the farthest kept link that is
+    /// not one (the selection is nearest first); returns the new count.
+    /// </summary>
+    private int KeepTreeLinks(int owner, ReadOnlySpan<Candidate> candidates, int[] selected, int kept)
+    {
+        foreach (Candidate c in candidates)
+        {
+            if (!IsTreeLink(owner, c.Slot) || selected.AsSpan(0, kept).Contains(c.Slot))
             {
                 continue;
             }
 
-            Lock(n);
-            try
+            if (kept < MaxM0)
             {
-                int[]? list = ListOf(pages, n, layer, out int off);
-                if (list is null)
-                {
-                    continue; // cannot happen for a node found on this layer; defensive
-                }
-
-                int count = ReadCount(list, off, max);
-                bool present = false;
-                for (int i = 0; i < count; i++)
-                {
-                    if (list[off + 1 + i] == slot)
-                    {
-                        present = true;
-                        break;
-                    }
-                }
-
-                if (present)
-                {
-                    continue;
-                }
-
-                if (count < max)
-                {
-                    list[off + 1 + count] = slot;
-                    Volatile.Write(ref list[off], count + 1);
-                    continue;
-                }
-
-                // Full: re-select among the old neighbours and the new node, by distance from the neighbour.
-                context.EnsureSelection(max + 1);
-                Candidate[] cands = context.Sorted;
-                cands[0] = new Candidate(Distance(n, slot, context), slot);
-                for (int i = 0; i < count; i++)
-                {
-                    int other = list[off + 1 + i];
-                    cands[i + 1] = new Candidate(Distance(n, other, context), other);
-                }
-
-                SortByDistance(cands.AsSpan(0, count + 1));
-                int kept = SelectNeighbours(cands.AsSpan(0, count + 1), max, context.Selected, context);
-                for (int i = 0; i < kept; i++)
-                {
-                    list[off + 1 + i] = context.Selected[i];
-                }
-
-                Volatile.Write(ref list[off], kept);
+                selected[kept++] = c.Slot;
+                continue;
             }
-            finally
+
+            for (int j = kept - 1; j >= 0; j--)
             {
-                Unlock(n);
+                if (!IsTreeLink(owner, selected[j]))
+                {
+                    selected[j] = c.Slot;
+                    break;
+                }
             }
         }
+
+        return kept;
     }
 
     /// <summary>Insertion sort by (distance, slot): lists are short (at most 2M + 1) and nearly sorted.</summary>
@@ -728,7 +1079,7 @@ internal sealed class HnswGraph
         long bytes = 0;
         foreach (LinkPage p in pages)
         {
-            bytes += (p.Layer0.Length * 4L) + p.Levels.Length + (p.Upper.Length * 8L) + 48;
+            bytes += (p.Layer0.Length * 4L) + p.Levels.Length + (p.Upper.Length * 8L) + (p.Parents.Length * 4L) + 64;
             foreach (int[]? u in p.Upper)
             {
                 if (u is not null)

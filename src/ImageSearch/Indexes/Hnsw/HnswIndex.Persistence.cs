@@ -10,6 +10,8 @@ public sealed partial class HnswIndex
     private static readonly uint LevelsTag = IndexFile.Tag("LVLS"u8);
     private static readonly uint Layer0Tag = IndexFile.Tag("LNK0"u8);
     private static readonly uint UpperTag = IndexFile.Tag("LNKU"u8);
+    private static readonly uint TreeTag = IndexFile.Tag("TREE"u8);
+    private const int TreeFlag = 1; // params offset 52: a TREE section follows LNKU (files of earlier versions have 0)
     private const int ParamsSize = 64;
 
     /// <inheritdoc/>
@@ -38,6 +40,7 @@ public sealed partial class HnswIndex
             BinaryPrimitives.WriteInt32LittleEndian(p[36..], top);
             BinaryPrimitives.WriteDoubleLittleEndian(p[40..], _options.ExactFilterThreshold);
             BinaryPrimitives.WriteInt32LittleEndian(p[48..], g.Tombstones);
+            BinaryPrimitives.WriteInt32LittleEndian(p[52..], g.TreeKnown ? TreeFlag : 0);
             writer.WriteSection(ParamsTag, p);
 
             HnswGraph.LinkPage[] pages = g.LinkPages;
@@ -75,6 +78,17 @@ public sealed partial class HnswIndex
             }
 
             writer.EndSection();
+            if (g.TreeKnown)
+            {
+                writer.BeginSection(TreeTag, (long)slots * sizeof(int));
+                for (int start = 0, i = 0; start < slots; start += HnswGraph.LinkPageSize, i++)
+                {
+                    writer.Write<int>(pages[i].Parents.AsSpan(0, Math.Min(HnswGraph.LinkPageSize, slots - start)));
+                }
+
+                writer.EndSection();
+            }
+
             writer.Finish();
         }
     }
@@ -114,6 +128,13 @@ public sealed partial class HnswIndex
         int top = BinaryPrimitives.ReadInt32LittleEndian(p.AsSpan(36));
         double threshold = BinaryPrimitives.ReadDoubleLittleEndian(p.AsSpan(40));
         int tombstones = BinaryPrimitives.ReadInt32LittleEndian(p.AsSpan(48));
+        int flags = BinaryPrimitives.ReadInt32LittleEndian(p.AsSpan(52));
+        if ((flags & ~TreeFlag) != 0)
+        {
+            throw new InvalidDataException($"Section HNSW holds unknown flags {flags}: the file is corrupt or from a newer writer.");
+        }
+
+        bool hasTree = flags == TreeFlag;
         HnswOptions options;
         try
         {
@@ -136,8 +157,8 @@ public sealed partial class HnswIndex
         }
 
         // Levels (1 byte) and layer-0 lists per slot, with their section framing, before the graph is sized.
-        reader.RequireRemaining(((Int128)slots * (1 + (((2L * m) + 1) * sizeof(int)))) + 60, "the graph links its header declares");
-        var g = new HnswGraph(store, m, efc, ml, rng) { Tombstones = tombstones };
+        reader.RequireRemaining(((Int128)slots * (1 + (((2L * m) + 1 + (hasTree ? 1 : 0)) * sizeof(int)))) + 60, "the graph links its header declares");
+        var g = new HnswGraph(store, m, efc, ml, rng) { Tombstones = tombstones, TreeKnown = hasTree }; // without one, the tree is rebuilt on the first add
         g.EnsureCapacity(slots);
         HnswGraph.LinkPage[] pages = g.LinkPages;
 
@@ -192,6 +213,17 @@ public sealed partial class HnswIndex
         }
 
         reader.EndSection();
+        if (hasTree)
+        {
+            reader.BeginSection(TreeTag, (long)slots * sizeof(int));
+            for (int start = 0, i = 0; start < slots; start += HnswGraph.LinkPageSize, i++)
+            {
+                reader.Read<int>(pages[i].Parents.AsSpan(0, Math.Min(HnswGraph.LinkPageSize, slots - start)));
+            }
+
+            reader.EndSection();
+        }
+
         reader.ReadEnd();
 
         // Upper links may only point at nodes that reach the layer; checked once every level is known.
@@ -205,6 +237,11 @@ public sealed partial class HnswIndex
         }
 
         g.SetEntry(slots == 0 ? -1 : entry, top);
+        if (hasTree && g.TreeProblem() is string problem)
+        {
+            throw new InvalidDataException($"Section TREE is corrupt: {problem}.");
+        }
+
         return new HnswIndex(g, options, ef);
     }
 

@@ -226,6 +226,13 @@ public sealed partial class HnswIndex : IVectorIndex
         VectorStore store = g.Store;
         int n = keys.Length, dim = store.Dimension;
         int first = store.AllocatedCount;
+        if (!g.TreeKnown)
+        {
+            SearchContext treeContext = SearchContext.Rent();
+            g.EnsureTree(treeContext); // a loaded graph: its layer-0 tree is rebuilt once, before linking anything to it
+            SearchContext.Return(treeContext);
+        }
+
         g.EnsureCapacity(first + n);
         for (int i = 0; i < n; i++)
         {
