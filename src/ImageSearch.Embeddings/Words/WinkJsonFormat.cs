@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json;
 
@@ -23,35 +22,21 @@ internal static class WinkJsonFormat
     {
         // Reading: disposing does no I/O, so a plain using (CA2007: no await to configure).
         using var gzip = new GZipStream(tgz, CompressionMode.Decompress, leaveOpen: true);
-        using var tar = new TarReader(gzip, leaveOpen: true);
+        var tar = new BoundedTarReader(gzip, source);
         var seen = new List<string>();
-        while (await NextEntryAsync(tar, source, cancellationToken).ConfigureAwait(false) is { } entry)
+        while (await tar.NextAsync(cancellationToken).ConfigureAwait(false) is { } entry)
         {
             seen.Add(entry.Name);
-            if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile
+            if (entry.Type is '0' or '\0'
                 && entry.Name.StartsWith("package/", StringComparison.Ordinal)
                 && entry.Name.EndsWith(".json", StringComparison.Ordinal)
-                && !entry.Name.EndsWith("/package.json", StringComparison.Ordinal)
-                && entry.DataStream is { } data)
+                && !entry.Name.EndsWith("/package.json", StringComparison.Ordinal))
             {
-                return await ReadAsync(data, $"{source}!{entry.Name}", cancellationToken).ConfigureAwait(false);
+                return await ReadAsync(entry.Data, $"{source}!{entry.Name}", cancellationToken).ConfigureAwait(false);
             }
         }
 
         throw new InvalidDataException($"{source}: no word-vector JSON in the package (entries: {string.Join(", ", seen)}).");
-    }
-
-    // TarReader reports a corrupt header with several exception types; callers are promised InvalidDataException.
-    private static async Task<TarEntry?> NextEntryAsync(TarReader tar, string source, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is EndOfStreamException or OverflowException or FormatException or ArgumentException or InvalidOperationException)
-        {
-            throw new InvalidDataException($"{source}: the package is not a valid gzip tar ({e.Message}).", e);
-        }
     }
 
     // windowSize is a parameter only so that tests can split small inputs across many windows.
