@@ -34,7 +34,8 @@ public static class FuzzTargets
         return
         [
             IndexExact(), IndexHnsw(), DeviseHeadFile(), WordsBinary(), WordsText(), WordsGzip(), WordsJson(), WordsPackage(), WordsPackageTar(),
-            EngineManifest(scratchFolder), EngineCatalog(scratchFolder), DescriptionMapping(), OnnxModel(), ImageDecoding(),
+            EngineManifest(scratchFolder), EngineCatalog(scratchFolder), EngineClasses(scratchFolder), VectorDataRecords(scratchFolder),
+            DescriptionMapping(), OnnxModel(), ImageDecoding(),
         ];
     }
 
@@ -250,6 +251,63 @@ public static class FuzzTargets
             File.WriteAllBytes(path, b);
             return Task.FromResult(PhotoCatalog.Read(path));
         }, InvalidData, FixJsonChecksum, TextTokens);
+    }
+
+    public static FuzzTarget EngineClasses(string scratch)
+    {
+        string path = Path.Combine(scratch, "photos.classes");
+        var seeds = new List<byte[]>();
+        foreach (var (classes, dim, bias) in new[] { (3, 4, true), (2, 4, false) })
+        {
+            var weights = new ClassWeights([.. Enumerable.Range(0, classes).Select(c => $"class {c}")],
+                [.. Enumerable.Range(0, classes * dim).Select(i => (i % 7) - 3.25f)], dim, bias ? [.. Enumerable.Range(0, classes).Select(c => c * 0.5f)] : default);
+            var ms = new MemoryStream();
+            ClassWeightsFile.Write(ms, weights);
+            seeds.Add(ms.ToArray());
+        }
+
+        return new FuzzTarget("engine-classes", seeds, b =>
+        {
+            File.WriteAllBytes(path, b);
+            return Task.FromResult(ClassWeightsFile.Read(path, 4));
+        }, InvalidData, FixJsonChecksum, TextTokens);
+    }
+
+    public static FuzzTarget VectorDataRecords(string scratch)
+    {
+        string path = Path.Combine(scratch, "collection.isvd");
+        var seeds = new List<byte[]>();
+        var full = new CollectionSchema("Id", StoredType.Int64,
+            [.. Enum.GetValues<StoredType>().Select(t => new DataSchema($"p{(int)t}", t))],
+            [new VectorSchema("Embedding", 4, "CosineSimilarity", "Hnsw"), new VectorSchema("Other", 2, "EuclideanDistance", "Flat")]);
+        object?[] Values(int i) =>
+        [
+            $"name {i}", i % 2 == 0, i, (long)i << 33, i * 0.5f, i * 0.25, i * 1.5m, new Guid(i, 2, 3, [4, 5, 6, 7, 8, 9, 10, 11]),
+            new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddDays(i), new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.FromHours(i % 5)),
+            new DateOnly(2026, 1, 1 + i), new TimeOnly(i, 30), i % 3 == 0 ? null : new[] { "a", $"tag {i}" },
+        ];
+        RecordsFile.Write(path, 3, full, 10, [.. Enumerable.Range(0, 4).Select(i => (i, new StoredRecord((long)i, Values(i), [1f, i % 2 == 0 ? float.NaN : 2f])))]);
+        seeds.Add(File.ReadAllBytes(path));
+        var small = new CollectionSchema("Key", StoredType.String, [new DataSchema("Text", StoredType.String)], [new VectorSchema("V", 3, "DotProductSimilarity", "Flat")]);
+        RecordsFile.Write(path, 1, small, 2, [(0, new StoredRecord("k0", ["x"], [1f])), (1, new StoredRecord("k1", [null], [1f]))]);
+        seeds.Add(File.ReadAllBytes(path));
+        RecordsFile.Write(path, 0, small, 0, []);
+        seeds.Add(File.ReadAllBytes(path));
+        return new FuzzTarget("vectordata-records", seeds, b =>
+        {
+            File.WriteAllBytes(path, b);
+            return Task.FromResult(RecordsFile.Read(path));
+        }, InvalidData, FixRecordsChecksum);
+    }
+
+    /// <summary>The records file's payload length (offset 12) and CRC-32C (offset 20) made to match the payload.</summary>
+    public static void FixRecordsChecksum(byte[] b)
+    {
+        if (b.Length >= 24)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(12), b.Length - 24);
+            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(20), Crc32C.Compute(b.AsSpan(24)));
+        }
     }
 
     public static FuzzTarget OnnxModel()

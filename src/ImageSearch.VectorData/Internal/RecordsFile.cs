@@ -59,11 +59,13 @@ internal static class RecordsFile
         });
     }
 
+    /// <summary>Reads and checks a records file.</summary>
+    /// <exception cref="InvalidDataException">The file is not a records file, or it is truncated or corrupt.</exception>
     public static Contents Read(string path)
     {
+        byte[] file = File.ReadAllBytes(path);
         try
         {
-            byte[] file = File.ReadAllBytes(path);
             if (file.Length < HeaderSize || !file.AsSpan(0, 8).SequenceEqual(Magic))
             {
                 throw new InvalidDataException("Not an ImageSearch.VectorData records file.");
@@ -95,6 +97,14 @@ internal static class RecordsFile
             if (highWater < 0)
             {
                 throw new InvalidDataException($"Bad id high-water mark {highWater}.");
+            }
+
+            // Each record takes at least its id, one marker per key and data value, and its vector lengths: checked
+            // before the list is sized, so a corrupt count cannot allocate more than the file justifies.
+            long smallest = 4 + 1 + schema.Data.Length + (4L * schema.Vectors.Length);
+            if (count > (length - r.BaseStream.Position) / smallest)
+            {
+                throw new InvalidDataException($"The file declares {count} records; its {length - r.BaseStream.Position} remaining bytes cannot hold them.");
             }
 
             var records = new List<(int, StoredRecord)>(count);
@@ -132,6 +142,11 @@ internal static class RecordsFile
         catch (EndOfStreamException e)
         {
             throw new InvalidDataException($"'{path}': the records payload is truncated.", e);
+        }
+        catch (Exception e) when (e is IOException or FormatException or ArgumentException)
+        {
+            // BinaryReader and the value constructors (dates, Guid, decimal) refuse corrupt bytes with these.
+            throw new InvalidDataException($"'{path}': the records payload is corrupt ({e.Message}).", e);
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith('\''))
         {
