@@ -89,15 +89,19 @@ internal static class DeviseHeadFile
         long[] sizes = Sizes(inputs, hidden, outputs);
         long payload = 0;
         foreach (long s in sizes) payload += s * 4;
+        if (sizes[0] > Array.MaxLength || sizes[6] > Array.MaxLength)
+            throw new InvalidDataException($"DeViSE head file declares {inputs} x {hidden} x {outputs}: a weight matrix larger than {Array.MaxLength} elements.");
         if (stream.CanSeek && stream.Length - stream.Position < payload + 4)
             throw new InvalidDataException($"DeViSE head file is truncated: expected {header.Length + payload + 4} bytes, found {stream.Length - stream.Position + header.Length}.");
         uint crc = Crc(~0u, header);
         var state = new float[sizes.Length][];
         for (int i = 0; i < sizes.Length; i++)
         {
-            var t = new float[sizes[i]];
+            // A seekable stream was checked to hold the tensors; from another one the header's sizes are not trusted:
+            // the tensor grows as its bytes arrive, so memory follows the bytes present.
+            float[] t = stream.CanSeek ? new float[sizes[i]] : ReadGrowing(stream, (int)sizes[i], i, sizes.Length);
             Span<byte> bytes = MemoryMarshal.AsBytes(t.AsSpan());
-            if (ReadFully(stream, bytes) < bytes.Length)
+            if (stream.CanSeek && ReadFully(stream, bytes) < bytes.Length)
                 throw new InvalidDataException($"DeViSE head file is truncated inside tensor {i} of {sizes.Length}.");
             crc = Crc(crc, bytes);
             if (!BitConverter.IsLittleEndian)
@@ -120,6 +124,23 @@ internal static class DeviseHeadFile
 
     /// <summary>CRC-32C running state over <paramref name="data"/> (no final inversion): the core's hardware-accelerated one.</summary>
     internal static uint Crc(uint crc, ReadOnlySpan<byte> data) => Crc32C.Append(crc, data);
+
+    /// <summary>Reads a tensor of <paramref name="count"/> floats, doubling its array from 64K floats as bytes arrive.</summary>
+    private static float[] ReadGrowing(Stream stream, int count, int index, int tensors)
+    {
+        var t = new float[Math.Min(count, 1 << 16)];
+        int filled = 0;
+        while (true)
+        {
+            int want = t.Length - filled;
+            int got = ReadFully(stream, MemoryMarshal.AsBytes(t.AsSpan(filled, want)));
+            if (got % 4 != 0 || got < want * 4)
+                throw new InvalidDataException($"DeViSE head file is truncated inside tensor {index} of {tensors}.");
+            filled += want;
+            if (filled == count) return t;
+            Array.Resize(ref t, (int)Math.Min(count, 2L * t.Length));
+        }
+    }
 
     private static int ReadFully(Stream s, Span<byte> buf)
     {

@@ -166,6 +166,36 @@ public class DeviseHeadTests
     }
 
     [Fact]
+    public void A_non_seekable_stream_allocates_what_it_holds_not_what_its_header_declares()
+    {
+        var (head, _) = Trained();
+        byte[] huge = new byte[4096]; // the header and 4 KB of tensors
+        Bytes(head).AsSpan(0, 32).CopyTo(huge);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(huge.AsSpan(12), 8192); // inputs
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(huge.AsSpan(16), 8192); // hidden: W1 declares 256 MB
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => DeviseHead.Load(new NonSeekable(huge))).Message);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 4 << 20, $"allocated {allocated:N0} bytes for a 4 KB stream");
+
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(huge.AsSpan(12), 65536);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(huge.AsSpan(16), 65536); // W1 past Array.MaxLength
+        Assert.Contains("larger than", Assert.Throws<InvalidDataException>(() => DeviseHead.Load(new NonSeekable(huge))).Message);
+    }
+
+    [Fact]
+    public void A_head_with_tensors_larger_than_the_first_read_loads_from_a_non_seekable_stream()
+    {
+        // W1 holds 150,000 floats: read in growing pieces from a non-seekable stream, it must come back whole.
+        var rng = new Random(5);
+        int[] sizes = [300 * 500, 500, 500, 500, 500, 500, 500 * 7, 7, 7, 7, 7, 7];
+        float[][] state = [.. sizes.Select(n => Enumerable.Range(0, n).Select(_ => (float)rng.NextDouble() + 0.5f).ToArray())];
+        var head = new DeviseHead(300, 500, 7, 1e-5f, state);
+        DeviseHead loaded = DeviseHead.Load(new NonSeekable(Bytes(head)));
+        for (int i = 0; i < state.Length; i++) Assert.Equal(state[i], loaded.State[i]);
+    }
+
+    [Fact]
     public void Crc_matches_the_castagnoli_check_value()
     {
         // CRC-32C("123456789") = 0xE3069283 (the standard check value).
