@@ -35,7 +35,8 @@ public sealed partial class ExactIndex : IVectorIndex
     /// <param name="dimension">Number of elements in every vector; positive.</param>
     /// <param name="metric">How vectors are compared.</param>
     /// <param name="elementType">How vectors are stored; <see cref="VectorElementType.Float16"/> halves memory.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A non-positive dimension or an unknown metric or element type.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension that is not positive or is above 1,048,576, or an unknown
+    /// metric or element type.</exception>
     public ExactIndex(int dimension, DistanceMetric metric = DistanceMetric.Cosine, VectorElementType elementType = VectorElementType.Float32)
         : this(new VectorStore(dimension, metric, elementType))
     {
@@ -411,6 +412,7 @@ public sealed partial class ExactIndex : IVectorIndex
     /// <param name="stream">A readable stream positioned at the start of the index.</param>
     /// <returns>The index.</returns>
     /// <exception cref="InvalidDataException">The data is truncated or corrupt, or holds another index type.</exception>
+    /// <remarks>Limits: those of <see cref="VectorIndex.Load(Stream)"/>.</remarks>
     public static ExactIndex Load(Stream stream)
         => VectorIndex.Load(stream) as ExactIndex ?? throw new InvalidDataException("The file holds an index of another type; use VectorIndex.Load.");
 
@@ -418,6 +420,7 @@ public sealed partial class ExactIndex : IVectorIndex
     /// <param name="path">The index file.</param>
     /// <returns>The index.</returns>
     /// <exception cref="InvalidDataException">The file is truncated or corrupt, or holds another index type.</exception>
+    /// <remarks>Limits: those of <see cref="VectorIndex.Load(Stream)"/>.</remarks>
     public static ExactIndex Load(string path)
         => VectorIndex.Load(path) as ExactIndex ?? throw new InvalidDataException($"'{path}' holds an index of another type; use VectorIndex.Load.");
 

@@ -15,6 +15,11 @@ public static class VectorIndex
     /// <exception cref="InvalidDataException">The data is not an index file, is from an unsupported version, is
     /// truncated, or fails a checksum; the message says which. From a seekable stream, a header whose slot count and
     /// dimension need more bytes than remain is refused before anything is allocated (limits: docs/reliability.md).</exception>
+    /// <remarks>Limits: dimension 1 to 1,048,576; at most 2^31 - 1 slots (live and removed vectors); no limit on the file
+    /// size beyond that. From a seekable stream, slots x (9 + dimension x 4 or 2 bytes) must fit in the bytes that remain,
+    /// so memory is about the file's size (a file of fewer than 64 rows still gets one page of 64 rows). From a
+    /// non-seekable stream each section's length is checked against the size the header implies as it is read, so
+    /// memory follows the header's counts. Past any limit: <see cref="InvalidDataException"/>.</remarks>
     public static IVectorIndex Load(Stream stream)
     {
         var reader = new IndexFileReader(stream);
@@ -31,6 +36,7 @@ public static class VectorIndex
     /// <returns>An <see cref="ExactIndex"/> or <see cref="HnswIndex"/>.</returns>
     /// <exception cref="InvalidDataException">See <see cref="Load(Stream)"/>; the message names the file.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <remarks>Limits: see <see cref="Load(Stream)"/>.</remarks>
     public static IVectorIndex Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

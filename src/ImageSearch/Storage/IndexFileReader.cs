@@ -62,7 +62,7 @@ internal sealed class IndexFileReader
         // Version 1 knew f32 and f16 only and wrote the flags as 0.
         bool typeKnown = type is VectorElementType.Float32 or VectorElementType.Float16 || (version >= 2 && type == VectorElementType.Int8);
         if (kind is not (IndexKind.Exact or IndexKind.Hnsw) || metric is not (DistanceMetric.Cosine or DistanceMetric.InnerProduct or DistanceMetric.SquaredL2)
-            || !typeKnown || dimension <= 0 || slots < 0 || slots > int.MaxValue
+            || !typeKnown || dimension is <= 0 or > VectorStore.MaxDimension || slots < 0 || slots > int.MaxValue
             || live < 0 || live > slots || (flags & ~IndexFile.FlagFloat32Rows) != 0 || (keepF32 && type != VectorElementType.Int8))
         {
             throw new InvalidDataException($"The index file header holds invalid values (kind {kind}, metric {metric}, element type {type}, dimension {dimension}, slots {slots}, live {live}, flags {flags}).");

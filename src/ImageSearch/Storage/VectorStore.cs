@@ -28,9 +28,16 @@ internal sealed class VectorStore
     private float _maxError;
     private float _minNormSquared = float.PositiveInfinity;
 
+    /// <summary>
+    /// The largest dimension an index holds: a page keeps at least 64 rows, so one page is up to 256 MB (f32) here, and
+    /// a file holding a single row cannot make the reader allocate more than that.
+    /// </summary>
+    public const int MaxDimension = 1 << 20;
+
     public VectorStore(int dimension, DistanceMetric metric, VectorElementType elementType, bool keepFloat32Rows = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(dimension, MaxDimension);
         if (metric is not (DistanceMetric.Cosine or DistanceMetric.InnerProduct or DistanceMetric.SquaredL2))
         {
             throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown distance metric.");

@@ -102,6 +102,17 @@ public class IndexFileTests
     }
 
     [Fact]
+    public void DimensionsAboveTheLimitAreRefused()
+    {
+        Assert.Equal("dimension", Assert.Throws<ArgumentOutOfRangeException>(() => new ExactIndex((1 << 20) + 1)).ParamName);
+        Assert.Equal("dimension", Assert.Throws<ArgumentOutOfRangeException>(() => new HnswIndex((1 << 20) + 1)).ParamName);
+        byte[] bytes = Bytes(Sample(count: 2));
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(16), (1 << 20) + 1);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(44), Crc32C.Compute(bytes.AsSpan(0, 44)));
+        Assert.Contains("invalid values", Assert.Throws<InvalidDataException>(() => VectorIndex.Load(new MemoryStream(bytes))).Message);
+    }
+
+    [Fact]
     public void FlippedBytesAreRejected()
     {
         byte[] bytes = Bytes(Sample());

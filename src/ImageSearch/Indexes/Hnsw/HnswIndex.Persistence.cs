@@ -97,6 +97,8 @@ public sealed partial class HnswIndex
     /// <param name="stream">A readable stream positioned at the start of the index.</param>
     /// <returns>The index, with the saved parameters (ef included).</returns>
     /// <exception cref="InvalidDataException">The data is truncated or corrupt, or holds another index type.</exception>
+    /// <remarks>Limits: those of <see cref="VectorIndex.Load(Stream)"/>; the graph also needs M from 2 to 256, levels up to
+    /// 31, every count and neighbour within bounds, and its layer-0 tree sound (docs/hnsw.md).</remarks>
     public static HnswIndex Load(Stream stream)
         => VectorIndex.Load(stream) as HnswIndex ?? throw new InvalidDataException("The file holds an index of another type; use VectorIndex.Load.");
 
@@ -104,6 +106,7 @@ public sealed partial class HnswIndex
     /// <param name="path">The index file.</param>
     /// <returns>The index.</returns>
     /// <exception cref="InvalidDataException">The file is truncated or corrupt, or holds another index type.</exception>
+    /// <remarks>Limits: see <see cref="Load(Stream)"/>.</remarks>
     public static HnswIndex Load(string path)
         => VectorIndex.Load(path) as HnswIndex ?? throw new InvalidDataException($"'{path}' holds an index of another type; use VectorIndex.Load.");
 

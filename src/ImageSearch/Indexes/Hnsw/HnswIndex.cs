@@ -46,7 +46,7 @@ public sealed partial class HnswIndex : IVectorIndex
     /// <param name="dimension">Number of elements in every vector; positive.</param>
     /// <param name="metric">How vectors are compared.</param>
     /// <param name="options">Graph parameters; <see langword="null"/> for the defaults (M 16, efConstruction 200, ef 64).</param>
-    /// <exception cref="ArgumentOutOfRangeException">A non-positive dimension, an unknown metric, or an option out of range
+    /// <exception cref="ArgumentOutOfRangeException">A dimension that is not positive or is above 1,048,576, an unknown metric, or an option out of range
     /// (the exception names the option).</exception>
     public HnswIndex(int dimension, DistanceMetric metric = DistanceMetric.Cosine, HnswOptions? options = null)
     {
