@@ -106,7 +106,7 @@ public static class FuzzTargets
             seeds.Add(ms.ToArray());
         }
 
-        return new FuzzTarget("devise-head", seeds, b => Task.FromResult(DeviseHead.Load(new MemoryStream(b))), InvalidData, FixTrailingCrc);
+        return new FuzzTarget("devise-head", seeds, b => Task.FromResult(DeviseHead.Load(FuzzStreams.For(b))), InvalidData, FixTrailingCrc);
     }
 
     public static FuzzTarget WordsBinary()
@@ -117,11 +117,11 @@ public static class FuzzTargets
             t.WriteBinary(ms);
             return ms.ToArray();
         }).ToList();
-        return new FuzzTarget("words-binary", seeds, b => WordVectors.LoadBinaryAsync(new MemoryStream(b)), InvalidData, FixTrailingCrc);
+        return new FuzzTarget("words-binary", seeds, b => WordVectors.LoadBinaryAsync(FuzzStreams.For(b)), InvalidData, FixTrailingCrc);
     }
 
     public static FuzzTarget WordsText()
-        => new("words-text", TextSeeds(), b => WordVectors.LoadTextAsync(new MemoryStream(b)), InvalidData, Tokens: TextTokens);
+        => new("words-text", TextSeeds(), b => WordVectors.LoadTextAsync(FuzzStreams.For(b)), InvalidData, Tokens: TextTokens);
 
     public static FuzzTarget WordsGzip()
     {
@@ -130,7 +130,7 @@ public static class FuzzTargets
     }
 
     public static FuzzTarget WordsJson()
-        => new("words-json", JsonSeeds(), b => WordVectors.LoadWinkJsonAsync(new MemoryStream(b)), InvalidData, Tokens: TextTokens);
+        => new("words-json", JsonSeeds(), b => WordVectors.LoadWinkJsonAsync(FuzzStreams.For(b)), InvalidData, Tokens: TextTokens);
 
     public static FuzzTarget WordsPackage()
         => new("words-package", PackageTars().Select(Gzip).ToList(), b => WordVectors.LoadAsync(new MemoryStream(b)), InvalidData, Cost: 4);

@@ -28,6 +28,8 @@ internal static class WordVectorsBinaryFormat
 
     // Vectors are read and checksummed in slices of this size, each still in cache when checked.
     private const int SliceBytes = 1 << 20;
+    private const int FirstChunk = 1 << 20; // bytes first allocated for words or vectors read from a non-seekable stream
+
     public static ReadOnlySpan<byte> Magic => "ISWORDV\x1A"u8;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -147,9 +149,22 @@ internal static class WordVectorsBinaryFormat
             throw Corrupt(source, $"{available - expected} unexpected bytes after the checksum");
         }
 
-        byte[] head = GC.AllocateUninitializedArray<byte>(headLength);
+        // From a stream that cannot seek, the header's sizes are not trusted: the arrays grow as bytes arrive.
+        bool trusted = available >= 0;
+        byte[] head = GC.AllocateUninitializedArray<byte>(trusted ? headLength : Math.Min(headLength, FirstChunk));
         header.CopyTo(head);
-        ReadOrTruncated(stream, head.AsSpan(HeaderSize), source, expected);
+        for (int filled = HeaderSize; ; )
+        {
+            ReadOrTruncated(stream, head.AsSpan(filled), source, expected);
+            filled = head.Length;
+            if (filled == headLength)
+            {
+                break;
+            }
+
+            Array.Resize(ref head, (int)Math.Min(headLength, 2L * head.Length));
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
 
         // Two things at once: this thread reads the vectors in slices, checksumming and checking each slice while it is
@@ -166,12 +181,22 @@ internal static class WordVectorsBinaryFormat
         bool finite = true;
         try
         {
-            vectors = GC.AllocateUninitializedArray<float>(dimension * count);
+            int total = dimension * count;
+            vectors = GC.AllocateUninitializedArray<float>(trusted ? total : Math.Min(total, FirstChunk / sizeof(float)));
             crc = Crc32C.Append(Crc32C.Seed, head);
-            Span<byte> all = MemoryMarshal.AsBytes(vectors.AsSpan());
-            for (int offset = 0; offset < all.Length; offset += SliceBytes)
+            const int sliceFloats = SliceBytes / sizeof(float);
+            for (int offset = 0; offset < total; offset += sliceFloats)
             {
-                Span<byte> slice = all.Slice(offset, Math.Min(SliceBytes, all.Length - offset));
+                int n = Math.Min(sliceFloats, total - offset);
+                if (offset + n > vectors.Length)
+                {
+                    float[] bigger = GC.AllocateUninitializedArray<float>((int)Math.Min(total, Math.Max(offset + n, 2L * vectors.Length)));
+                    vectors.AsSpan(0, offset).CopyTo(bigger);
+                    vectors = bigger;
+                }
+
+                // Per slice: a table over 2 GB cannot be viewed as one span of bytes.
+                Span<byte> slice = MemoryMarshal.AsBytes(vectors.AsSpan(offset, n));
                 ReadOrTruncated(stream, slice, source, expected);
                 crc = Crc32C.Append(crc, slice);
                 if (BitConverter.IsLittleEndian)

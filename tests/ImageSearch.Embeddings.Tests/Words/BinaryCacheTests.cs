@@ -114,6 +114,30 @@ public class BinaryCacheTests
         return ms.ToArray();
     }
 
+    [Fact]
+    public void A_non_seekable_stream_allocates_what_it_holds_not_what_its_header_declares()
+    {
+        // A header declaring 2,000,000 words in 1 GB and 1,000-d vectors, then 1 KB: it used to allocate the 1 GB first.
+        byte[] data = new byte[WordVectorsBinaryFormat.HeaderSize + 1024];
+        WordVectorsBinaryFormat.Magic.CopyTo(data);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(data.AsSpan(8), WordVectorsBinaryFormat.Version);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(data.AsSpan(12), 1000);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(data.AsSpan(16), 2_000_000);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(data.AsSpan(24), 1_000_000_000);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataException>(() => WordVectorsBinaryFormat.Read(new NonSeekable(data), "test", default));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains("truncated", e.Message);
+        Assert.True(allocated < 4 << 20, $"allocated {allocated:N0} bytes for a 1 KB stream");
+    }
+
+    [Fact]
+    public async Task A_table_larger_than_the_first_read_loads_from_a_non_seekable_stream()
+    {
+        var original = WordTestData.Random(4000, 100); // 1.6 MB of vectors: read in growing pieces
+        WordTestData.AssertEqual(original, await WordVectors.LoadBinaryAsync(new NonSeekable(Serialize(original))));
+    }
+
     private sealed class NonSeekable(byte[] data) : MemoryStream(data)
     {
         public override bool CanSeek => false;
