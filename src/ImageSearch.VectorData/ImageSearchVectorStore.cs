@@ -19,6 +19,11 @@ namespace ImageSearch;
 /// <see cref="ImageSearchCollection{TKey, TRecord}"/> for how reads and writes interleave).</para>
 /// <para>Collection names: 1 to 128 letters, digits, <c>-</c>, <c>_</c> or <c>.</c>, not starting with <c>.</c> (they
 /// name folders).</para>
+/// <para>Reading a folder: a collection's records file (<c>collection.isvd</c>) is read whole, so it must be under 2 GB;
+/// it may declare at most 10,000 data and 10,000 vector properties, and as many records as its bytes can hold (checked
+/// before anything is sized from the count). Its index files have the limits of
+/// <see cref="VectorIndex.Load(Stream)"/>. A file past a limit, truncated or failing its CRC-32C is refused with
+/// <see cref="InvalidDataException"/>.</para>
 /// </remarks>
 public sealed class ImageSearchVectorStore : Microsoft.Extensions.VectorData.VectorStore
 {

@@ -34,6 +34,8 @@ public static class OnnxClassifierHead
     /// <returns>Class weights [classes x dimension] with the labels' names.</returns>
     /// <exception cref="ArgumentException">An initializer is missing or shapes disagree (the label count with the
     /// class axis, a scale's length with the class count); the message names the initializer.</exception>
+    /// <remarks>Limits: the model is read whole (under 2 GB) by this library's ONNX reader: a malformed file raises
+    /// <see cref="InvalidDataException"/>, weights in external files <see cref="NotSupportedException"/>.</remarks>
     public static ClassWeights Read(
         string modelPath,
         string weightInitializerName,

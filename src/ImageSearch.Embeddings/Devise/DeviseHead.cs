@@ -208,6 +208,9 @@ public sealed class DeviseHead
     /// <returns>The head.</returns>
     /// <exception cref="InvalidDataException">The file is not a DeViSE head, has an unsupported version, is truncated,
     /// or fails its checksum (the message says which).</exception>
+    /// <remarks>Limits: input, hidden and output dimensions up to 65,536 each, each weight matrix up to
+    /// <see cref="Array.MaxLength"/> elements; the tensors must fit in the file. Past them:
+    /// <see cref="InvalidDataException"/> before allocating.</remarks>
     public static DeviseHead Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -219,5 +222,8 @@ public sealed class DeviseHead
     /// <param name="stream">A readable stream; left open.</param>
     /// <returns>The head.</returns>
     /// <exception cref="InvalidDataException">See <see cref="Load(string)"/>.</exception>
+    /// <remarks>Limits: those of <see cref="Load(string)"/>. From a seekable stream the tensors must fit in the bytes
+    /// that remain; from another one each tensor's array grows as its bytes arrive, so memory stays within about twice
+    /// the bytes read.</remarks>
     public static DeviseHead Load(Stream stream) => DeviseHeadFile.Read(stream);
 }

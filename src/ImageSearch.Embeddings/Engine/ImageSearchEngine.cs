@@ -155,6 +155,10 @@ public sealed class ImageSearchEngine : IDisposable, IAsyncDisposable
     /// <exception cref="FileNotFoundException">The folder or its manifest does not exist.</exception>
     /// <exception cref="InvalidDataException">A file is corrupt, or the files disagree.</exception>
     /// <exception cref="IndexModelMismatchException">The recorded model file has changed since.</exception>
+    /// <remarks>Limits (every overload): the manifest, photo catalog and class-weights file are read whole, so each must
+    /// be under 2 GB (past it: <see cref="IOException"/> from the read); the catalog and class weights are refused with
+    /// <see cref="InvalidDataException"/> when their checksum fails, before they are parsed. The index file has the
+    /// limits of <see cref="VectorIndex.Load(Stream)"/>, a DeViSE head those of <see cref="DeviseHead.Load(string)"/>.</remarks>
     public static Task<ImageSearchEngine> OpenAsync(string directory, ImageSearchEngineOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);

@@ -35,6 +35,11 @@ public sealed class OnnxImageEmbedder : IEmbedder<ImageInput>, IDisposable
     /// match the descriptor (names, channels, size, output dimension).</exception>
     /// <exception cref="FileNotFoundException">The model file does not exist.</exception>
     /// <exception cref="NotSupportedException"><see cref="OnnxImageEmbedderOptions.UseCuda"/> is set but the CUDA provider cannot be loaded.</exception>
+    /// <remarks>Limits: the model file is read whole by this library's ONNX reader where it inspects or rewrites a model,
+    /// so it must be under 2 GB (weights in external files are refused with <see cref="NotSupportedException"/>; a
+    /// malformed model with <see cref="InvalidDataException"/>). Each photo: at most
+    /// <see cref="OnnxImageEmbedderOptions.MaxPixels"/> declared pixels, checked before decoding, and the file is read
+    /// whole (under 2 GB); a photo past a limit fails with its own <see cref="EmbeddingException"/>.</remarks>
     public OnnxImageEmbedder(ImageModelDescriptor descriptor, OnnxImageEmbedderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);

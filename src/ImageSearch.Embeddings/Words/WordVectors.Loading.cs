@@ -32,6 +32,9 @@ public sealed partial class WordVectors
     /// <returns>The table.</returns>
     /// <exception cref="InvalidDataException">The file is malformed; the message names the file, the problem and, for text, the line.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <remarks>Limits: those of the format's own loader (<see cref="LoadBinaryAsync(string, CancellationToken)"/>,
+    /// <see cref="LoadWinkPackageAsync"/>, <see cref="LoadWinkJsonAsync(string, CancellationToken)"/>,
+    /// <see cref="LoadTextAsync(string, CancellationToken)"/>).</remarks>
     public static async Task<WordVectors> LoadAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -64,6 +67,7 @@ public sealed partial class WordVectors
     /// <param name="cancellationToken">Cancels the load.</param>
     /// <returns>The table.</returns>
     /// <exception cref="InvalidDataException">The data is malformed.</exception>
+    /// <remarks>Limits: those of the format's own loader (see <see cref="LoadAsync(string, CancellationToken)"/>).</remarks>
     public static async Task<WordVectors> LoadAsync(Stream stream, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -107,6 +111,9 @@ public sealed partial class WordVectors
     /// <returns>The table, in file order.</returns>
     /// <exception cref="InvalidDataException">A line has the wrong number of values or a value that is not a finite
     /// number (the message gives the line number), a word repeats, or there is no data.</exception>
+    /// <remarks>Limits: words x dimension up to <see cref="Array.MaxLength"/> values; the preamble and first vector
+    /// line within the first 4 MiB (later lines may be longer: the read buffer grows with them). Past them:
+    /// <see cref="InvalidDataException"/>. Memory follows the bytes read.</remarks>
     public static async Task<WordVectors> LoadTextAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -120,6 +127,7 @@ public sealed partial class WordVectors
     /// <param name="cancellationToken">Cancels the load.</param>
     /// <returns>The table, in stream order.</returns>
     /// <exception cref="InvalidDataException">See <see cref="LoadTextAsync(string, CancellationToken)"/>.</exception>
+    /// <remarks>Limits: those of <see cref="LoadTextAsync(string, CancellationToken)"/>.</remarks>
     public static async Task<WordVectors> LoadTextAsync(Stream stream, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -135,6 +143,9 @@ public sealed partial class WordVectors
     /// <param name="cancellationToken">Cancels the load.</param>
     /// <returns>The table in rank order.</returns>
     /// <exception cref="InvalidDataException">The JSON is malformed or inconsistent (the message says how).</exception>
+    /// <remarks>Limits: words x dimension up to <see cref="Array.MaxLength"/> values, JSON nesting depth 8; the
+    /// <c>"size"</c> member pre-sizes at most 65,536 rows, so memory follows the vectors read. Past them:
+    /// <see cref="InvalidDataException"/>.</remarks>
     public static async Task<WordVectors> LoadWinkJsonAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -148,6 +159,7 @@ public sealed partial class WordVectors
     /// <param name="cancellationToken">Cancels the load.</param>
     /// <returns>The table in rank order.</returns>
     /// <exception cref="InvalidDataException">The JSON is malformed or inconsistent.</exception>
+    /// <remarks>Limits: those of <see cref="LoadWinkJsonAsync(string, CancellationToken)"/>.</remarks>
     public static async Task<WordVectors> LoadWinkJsonAsync(Stream stream, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -163,6 +175,9 @@ public sealed partial class WordVectors
     /// <param name="cancellationToken">Cancels the load.</param>
     /// <returns>The table in rank order.</returns>
     /// <exception cref="InvalidDataException">Not a gzip tar, no JSON member, or the JSON is malformed.</exception>
+    /// <remarks>Limits: tar metadata entries (PAX headers, GNU long names) of at most 1 MiB; entries are streamed, never
+    /// buffered whole; the JSON member has the limits of <see cref="LoadWinkJsonAsync(string, CancellationToken)"/>.
+    /// Past them: <see cref="InvalidDataException"/>.</remarks>
     public static async Task<WordVectors> LoadWinkPackageAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -179,6 +194,9 @@ public sealed partial class WordVectors
     /// <returns>The table.</returns>
     /// <exception cref="InvalidDataException">The file is not a cache ("bad magic"), has another version, is truncated,
     /// or fails its checksum; the message says which.</exception>
+    /// <remarks>Limits: words x dimension up to <see cref="Array.MaxLength"/> values, words of 1 to 65,535 UTF-8 bytes,
+    /// and the words and vectors the header declares must fit in the file. Past them: <see cref="InvalidDataException"/>
+    /// before allocating.</remarks>
     public static Task<WordVectors> LoadBinaryAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -194,6 +212,8 @@ public sealed partial class WordVectors
     /// <param name="cancellationToken">Cancels the load.</param>
     /// <returns>The table.</returns>
     /// <exception cref="InvalidDataException">See <see cref="LoadBinaryAsync(string, CancellationToken)"/>.</exception>
+    /// <remarks>Limits: those of <see cref="LoadBinaryAsync(string, CancellationToken)"/>; from a stream that cannot seek,
+    /// the arrays grow as their bytes arrive (memory within about twice the bytes read).</remarks>
     public static Task<WordVectors> LoadBinaryAsync(Stream stream, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);

@@ -137,7 +137,10 @@ internal static class RecordsFile
                 throw new InvalidDataException("The records payload has trailing data.");
             }
 
-            return new Contents(generation, schema, highWater, records);
+            // Ids above the highest stored one are free: the mark is lowered to it, so what the store sizes from the
+            // mark (its id table) follows the records present, whatever mark a corrupt file declares.
+            int used = records.Count == 0 ? 0 : records.Max(r => r.Item1) + 1;
+            return new Contents(generation, schema, used, records);
         }
         catch (EndOfStreamException e)
         {
