@@ -95,6 +95,11 @@ internal static class HnswGraphCheck
             problems.Add($"{unreachable} of {slots} nodes unreachable on layer 0");
         }
 
+        if (g.TreeProblem() is string tree)
+        {
+            problems.Add("layer-0 tree: " + tree);
+        }
+
         int stranded = NotReachingEntry(index);
         if (stranded > 0)
         {

@@ -374,12 +374,18 @@ internal sealed class HnswGraph
 
         // A node that will become the new top holds the entry lock for its whole insertion, as hnswlib does, so that
         // two new tops never race; that is rare (about 1 node in M^(top level)).
+        // Re-checked under the lock: a node that waited while another raised the top is an ordinary insertion (it must
+        // not re-root the layer-0 tree below itself without becoming the entry point).
         bool holdsEntry = false;
         if (level > (int)(entry >> 32))
         {
             Monitor.Enter(_entryLock);
-            holdsEntry = true;
             entry = Volatile.Read(ref _entry);
+            holdsEntry = level > (int)(entry >> 32);
+            if (!holdsEntry)
+            {
+                Monitor.Exit(_entryLock);
+            }
         }
 
         try
@@ -447,7 +453,7 @@ internal sealed class HnswGraph
                 LayerLinked?.Invoke(slot, layer);
             }
 
-            if (holdsEntry && level > (int)(Volatile.Read(ref _entry) >> 32))
+            if (holdsEntry)
             {
                 SetEntry(slot, level);
             }
