@@ -63,7 +63,7 @@ public static class FuzzTargets
             seeds.Add(Save(index));
         }
 
-        return new FuzzTarget("index-exact", seeds, b => Task.FromResult(VectorIndex.Load(new MemoryStream(b))), InvalidData, FixIndexChecksums);
+        return new FuzzTarget("index-exact", seeds, b => Task.FromResult(VectorIndex.Load(FuzzStreams.For(b))), InvalidData, FixIndexChecksums);
     }
 
     public static FuzzTarget IndexHnsw()
@@ -89,7 +89,7 @@ public static class FuzzTargets
             seeds.Add(Save(index));
         }
 
-        return new FuzzTarget("index-hnsw", seeds, b => Task.FromResult(VectorIndex.Load(new MemoryStream(b))), InvalidData, FixIndexChecksums);
+        return new FuzzTarget("index-hnsw", seeds, b => Task.FromResult(VectorIndex.Load(FuzzStreams.For(b))), InvalidData, FixIndexChecksums);
     }
 
     public static FuzzTarget DeviseHeadFile()

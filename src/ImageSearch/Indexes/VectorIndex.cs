@@ -16,10 +16,11 @@ public static class VectorIndex
     /// truncated, or fails a checksum; the message says which. From a seekable stream, a header whose slot count and
     /// dimension need more bytes than remain is refused before anything is allocated (limits: docs/reliability.md).</exception>
     /// <remarks>Limits: dimension 1 to 1,048,576; at most 2^31 - 1 slots (live and removed vectors); no limit on the file
-    /// size beyond that. From a seekable stream, slots x (9 + dimension x 4 or 2 bytes) must fit in the bytes that remain,
-    /// so memory is about the file's size (a file of fewer than 64 rows still gets one page of 64 rows). From a
-    /// non-seekable stream each section's length is checked against the size the header implies as it is read, so
-    /// memory follows the header's counts. Past any limit: <see cref="InvalidDataException"/>.</remarks>
+    /// size beyond that. From a seekable stream, slots x (9 + the stored bytes of a row) must fit in the bytes that
+    /// remain, so memory is about the file's size plus at most one partly used page (8 MB at most, or 64 rows where 64
+    /// rows need more). From a non-seekable stream the header's counts are not trusted: memory grows with the rows and
+    /// graph links actually read (a small multiple of their size, plus one page). Past any limit:
+    /// <see cref="InvalidDataException"/>.</remarks>
     public static IVectorIndex Load(Stream stream)
     {
         var reader = new IndexFileReader(stream);

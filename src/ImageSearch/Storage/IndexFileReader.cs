@@ -82,6 +82,9 @@ internal sealed class IndexFileReader
     /// <summary>The file's format version.</summary>
     public int Version { get; }
 
+    /// <summary>Whether the stream's remaining bytes are known (it can seek), so <see cref="RequireRemaining"/> checks anything.</summary>
+    public bool KnowsRemaining => _end >= 0;
+
     /// <summary>
     /// Throws when a seekable stream has fewer than <paramref name="bytes"/> bytes left: called before allocating
     /// anything sized from the file. Non-seekable streams cannot be checked here; their sections are checked as read.
@@ -171,39 +174,68 @@ internal sealed class IndexFileReader
         return payload;
     }
 
-    /// <summary>Reads the common sections into an empty store sized from the header.</summary>
+    /// <summary>
+    /// Reads the common sections into an empty store sized from the header. A seekable stream was checked to hold every
+    /// row, so all pages are made at once. From another stream the header's count is not trusted: keys and flags go to
+    /// buffers that grow as they arrive, and pages are added as the vectors arrive (by half at a time, never past the
+    /// header's count), so a corrupt count runs out of bytes long before memory.
+    /// </summary>
     public VectorStore ReadStore()
     {
         var store = new VectorStore(Header.Dimension, Header.Metric, Header.ElementType, Header.KeepFloat32Rows);
         int slots = (int)Header.SlotCount;
-        store.AllocateForLoad(slots);
         int rowsPerPage = store.RowsPerPage;
+        bool trusted = _end >= 0;
+        if (trusted)
+        {
+            store.Reserve(slots);
+        }
 
+        long[] keys = trusted ? [] : new long[Math.Min(slots, rowsPerPage)];
         BeginSection(SectionTags.Keys, (long)slots * sizeof(long));
         for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
         {
-            Read<long>(store.GetPage(p).Keys.AsSpan(0, Math.Min(rowsPerPage, slots - start)));
+            int rows = Math.Min(rowsPerPage, slots - start);
+            if (trusted)
+            {
+                Read<long>(store.GetPage(p).Keys.AsSpan(0, rows));
+            }
+            else
+            {
+                keys = Grown(keys, start + rows, slots);
+                Read<long>(keys.AsSpan(start, rows));
+            }
         }
 
         EndSection();
 
         BeginSection(SectionTags.Live, slots);
-        byte[] live = new byte[rowsPerPage];
+        byte[] live = new byte[Math.Min(slots, rowsPerPage)];
         long liveCount = 0;
         for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
         {
             int rows = Math.Min(rowsPerPage, slots - start);
-            Read(live.AsSpan(0, rows));
-            bool[] deleted = store.GetPage(p).Deleted;
+            int at = trusted ? 0 : start;
+            if (!trusted)
+            {
+                live = Grown(live, start + rows, slots);
+            }
+
+            Span<byte> flags = live.AsSpan(at, rows);
+            Read(flags);
             for (int i = 0; i < rows; i++)
             {
-                if (live[i] > 1)
+                if (flags[i] > 1)
                 {
                     throw new InvalidDataException($"Section LIVE holds an invalid flag at slot {start + i}.");
                 }
 
-                deleted[i] = live[i] == 0;
-                liveCount += live[i];
+                liveCount += flags[i];
+            }
+
+            if (trusted)
+            {
+                SetDeleted(store.GetPage(p).Deleted, flags);
             }
         }
 
@@ -213,40 +245,61 @@ internal sealed class IndexFileReader
             throw new InvalidDataException($"The header counts {Header.LiveCount} live vectors but section LIVE marks {liveCount}.");
         }
 
+        // Pages for the rows of [start, start + rows): from an untrusted stream made as the rows arrive, with their keys and flags.
+        void PagesFor(int start, int rows, int p)
+        {
+            if (!trusted)
+            {
+                store.ReserveForLoad(start + rows, slots);
+                VectorStore.Page page = store.GetPage(p);
+                keys.AsSpan(start, rows).CopyTo(page.Keys);
+                SetDeleted(page.Deleted, live.AsSpan(start, rows));
+            }
+        }
+
         int dim = Header.Dimension;
         if (Header.ElementType == VectorElementType.Int8)
         {
-            ReadInt8Rows(store, slots);
-            store.RebuildKeyMap(collectFreeSlots: Header.Kind == IndexKind.Exact);
-            return store;
+            ReadInt8Rows(store, slots, PagesFor);
         }
-
-        int elementSize = Header.ElementType == VectorElementType.Float32 ? 4 : 2;
-        BeginSection(SectionTags.Vectors, (long)slots * dim * elementSize);
-        for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
+        else
         {
-            int n = Math.Min(rowsPerPage, slots - start) * dim;
-            VectorStore.Page page = store.GetPage(p);
-            if (page.F32 is { } f)
+            int elementSize = Header.ElementType == VectorElementType.Float32 ? 4 : 2;
+            BeginSection(SectionTags.Vectors, (long)slots * dim * elementSize);
+            for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
             {
-                Read<float>(f.AsSpan(0, n));
+                int rows = Math.Min(rowsPerPage, slots - start);
+                PagesFor(start, rows, p);
+                VectorStore.Page page = store.GetPage(p);
+                int n = rows * dim;
+                if (page.F32 is { } f)
+                {
+                    Read<float>(f.AsSpan(0, n));
+                }
+                else
+                {
+                    Read<Half>(page.F16.AsSpan(0, n));
+                }
             }
-            else
-            {
-                Read<Half>(page.F16.AsSpan(0, n));
-            }
+
+            EndSection();
         }
 
-        EndSection();
+        store.AllocateForLoad(slots);
+        if (Header.ElementType == VectorElementType.Int8 && Header.KeepFloat32Rows)
+        {
+            RecomputeBoundTerms(store, slots);
+        }
+
         store.RebuildKeyMap(collectFreeSlots: Header.Kind == IndexKind.Exact);
         return store;
     }
 
     /// <summary>
-    /// Reads an Int8 store's quantiser, codes and (when kept) f32 rows; then recomputes every live row's bound terms
-    /// from its f32 row and codes, as adding it did.
+    /// Reads an Int8 store's quantiser, codes and (when kept) f32 rows; <paramref name="pagesFor"/> makes the pages for
+    /// each run of rows before its codes are read.
     /// </summary>
-    private void ReadInt8Rows(VectorStore store, int slots)
+    private void ReadInt8Rows(VectorStore store, int slots, Action<int, int, int> pagesFor)
     {
         int dim = Header.Dimension, rowsPerPage = store.RowsPerPage;
         long qLength = BeginSection(SectionTags.Quantizer);
@@ -257,10 +310,8 @@ internal sealed class IndexFileReader
 
         if (qLength > 0)
         {
-            var offset = new float[dim];
-            var step = new float[dim];
-            Read<float>(offset);
-            Read<float>(step);
+            // In bounded slices, so a stream that cannot seek pays for the dimension only as its bytes arrive.
+            float[] offset = ReadFloats(dim), step = ReadFloats(dim);
             EndSection();
             store.SetQuantizer(new ScalarQuantizer(offset, step)); // validates: finite offsets, positive normal steps
         }
@@ -272,7 +323,9 @@ internal sealed class IndexFileReader
         BeginSection(SectionTags.Vectors, (long)slots * dim);
         for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
         {
-            Read(store.GetPage(p).I8.AsSpan(0, Math.Min(rowsPerPage, slots - start) * dim));
+            int rows = Math.Min(rowsPerPage, slots - start);
+            pagesFor(start, rows, p);
+            Read(store.GetPage(p).I8.AsSpan(0, rows * dim));
         }
 
         EndSection();
@@ -288,6 +341,11 @@ internal sealed class IndexFileReader
         }
 
         EndSection();
+    }
+
+    /// <summary>Checks every live f32 row and recomputes its bound terms from it and its codes, as adding it did.</summary>
+    private static void RecomputeBoundTerms(VectorStore store, int slots)
+    {
         for (int slot = 0; slot < slots; slot++)
         {
             if (!store.IsDeleted(slot))
@@ -301,6 +359,42 @@ internal sealed class IndexFileReader
                 store.RecomputeBoundTerms(slot);
             }
         }
+    }
+
+    /// <summary>Reads <paramref name="count"/> floats of the current section, growing the array (from 64K) as they arrive.</summary>
+    private float[] ReadFloats(int count)
+    {
+        float[] values = new float[Math.Min(count, 1 << 16)];
+        for (int done = 0; done < count;)
+        {
+            values = Grown(values, Math.Min(count, Math.Max(done + 1, values.Length)), count);
+            int n = Math.Min(values.Length, count) - done;
+            Read<float>(values.AsSpan(done, n));
+            done += n;
+        }
+
+        return values;
+    }
+
+    private static void SetDeleted(bool[] deleted, ReadOnlySpan<byte> live)
+    {
+        for (int i = 0; i < live.Length; i++)
+        {
+            deleted[i] = live[i] == 0;
+        }
+    }
+
+    /// <summary>The buffer, doubled (up to <paramref name="total"/>) until it holds <paramref name="needed"/> items.</summary>
+    private static T[] Grown<T>(T[] buffer, int needed, int total)
+    {
+        if (needed <= buffer.Length)
+        {
+            return buffer;
+        }
+
+        var bigger = new T[Math.Max(needed, (int)Math.Min(total, 2L * buffer.Length))];
+        buffer.CopyTo(bigger, 0);
+        return bigger;
     }
 
     /// <summary>Reads the end marker.</summary>

@@ -57,15 +57,30 @@ internal sealed class VectorStore
         KeepFloat32Rows = keepFloat32Rows;
         Metric = metric;
         ElementType = elementType;
-        // About 4 MB (f32) per page, at least 64 rows: big enough for the scan kernels, small enough to grow cheaply.
-        int rows = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, TargetPageElements / dimension));
-        if (rows > TargetPageElements / dimension && rows > 64)
-        {
-            rows >>= 1;
-        }
-
-        PageShift = BitOperations.Log2((uint)rows);
+        PageShift = BitOperations.Log2((uint)PageRows(dimension, elementType, keepFloat32Rows));
     }
+
+    /// <summary>
+    /// Rows per page: about 4 MB of f32 elements (<see cref="TargetPageElements"/>), a power of two, at least 64 rows:
+    /// big enough for the scan kernels, small enough to grow cheaply. For a tiny dimension the per-row arrays (key, flag
+    /// and, for Int8 with f32 rows, two bound terms) outweigh the elements, so a page is also held to
+    /// <see cref="MaxPageBytes"/> in all: a dimension-1 page used to take a million rows (24 MB for Int8 with f32 rows),
+    /// allocated whole by a file of a few rows. Only dimensions below about 8 get fewer rows than before.
+    /// </summary>
+    internal static int PageRows(int dimension, VectorElementType elementType, bool keepFloat32Rows)
+    {
+        long bytesPerRow = sizeof(long) + sizeof(bool) + (elementType switch
+        {
+            VectorElementType.Float32 => 4L * dimension,
+            VectorElementType.Float16 => 2L * dimension,
+            _ => dimension + (keepFloat32Rows ? (4L * dimension) + 8 : 0),
+        });
+        long limit = Math.Min(TargetPageElements / dimension, MaxPageBytes / bytesPerRow);
+        return limit <= 64 ? 64 : (int)BitOperations.RoundUpToPowerOf2((uint)limit + 1) >> 1; // largest power of two <= limit
+    }
+
+    /// <summary>The most bytes one page takes (elements and per-row arrays), unless 64 rows need more.</summary>
+    internal const int MaxPageBytes = 8 << 20;
 
     public int Dimension { get; }
 
@@ -401,10 +416,23 @@ internal sealed class VectorStore
         }
     }
 
-    private void Grow(int minPages)
+    /// <summary>
+    /// Ensures pages for <paramref name="slots"/> slots while loading <paramref name="total"/> from a stream whose length
+    /// is unknown: grows by half at a time, never past <paramref name="total"/>, so memory follows the rows read.
+    /// </summary>
+    public void ReserveForLoad(int slots, int total)
+    {
+        int pages = (int)(((long)slots + RowsPerPage - 1) >> PageShift);
+        if (pages > _pages.Length)
+        {
+            Grow(pages, (int)(((long)total + RowsPerPage - 1) >> PageShift));
+        }
+    }
+
+    private void Grow(int minPages, int maxPages = int.MaxValue)
     {
         Page[] old = _pages;
-        int count = Math.Max(minPages, old.Length == 0 ? 1 : old.Length + Math.Max(1, old.Length / 2));
+        int count = Math.Max(minPages, Math.Min(maxPages, old.Length == 0 ? 1 : old.Length + Math.Max(1, old.Length / 2)));
         var pages = new Page[count];
         Array.Copy(old, pages, old.Length);
         for (int i = old.Length; i < count; i++)

@@ -161,16 +161,24 @@ public sealed partial class HnswIndex
 
         // Levels (1 byte) and layer-0 lists per slot, with their section framing, before the graph is sized.
         reader.RequireRemaining(((Int128)slots * (1 + (((2L * m) + 1 + (hasTree ? 1 : 0)) * sizeof(int)))) + 60, "the graph links its header declares");
+        // From a stream that cannot seek the check above says nothing: link pages are then made as their layer-0 lists
+        // arrive (levels, one byte a slot, wait in a buffer), so a file cannot make the graph cost far more than it holds.
+        bool trusted = reader.KnowsRemaining;
         var g = new HnswGraph(store, m, efc, ml, rng) { Tombstones = tombstones, TreeKnown = hasTree }; // without one, the tree is rebuilt on the first add
-        g.EnsureCapacity(slots);
+        if (trusted)
+        {
+            g.EnsureCapacity(slots);
+        }
+
         HnswGraph.LinkPage[] pages = g.LinkPages;
+        byte[] levelBuffer = trusted ? [] : new byte[slots];
 
         reader.BeginSection(LevelsTag, slots);
         long upperInts = 0;
         for (int start = 0, i = 0; start < slots; start += HnswGraph.LinkPageSize, i++)
         {
             int n = Math.Min(HnswGraph.LinkPageSize, slots - start);
-            Span<byte> levels = pages[i].Levels.AsSpan(0, n);
+            Span<byte> levels = trusted ? pages[i].Levels.AsSpan(0, n) : levelBuffer.AsSpan(start, n);
             reader.Read(levels);
             for (int j = 0; j < n; j++)
             {
@@ -184,7 +192,7 @@ public sealed partial class HnswIndex
         }
 
         reader.EndSection();
-        if (slots > 0 && g.LevelOf(entry) != top)
+        if (slots > 0 && (trusted ? g.LevelOf(entry) : levelBuffer[entry] - 1) != top)
         {
             throw new InvalidDataException($"The entry point {entry} is not on the top level {top}.");
         }
@@ -193,6 +201,13 @@ public sealed partial class HnswIndex
         for (int start = 0, i = 0; start < slots; start += HnswGraph.LinkPageSize, i++)
         {
             int n = Math.Min(HnswGraph.LinkPageSize, slots - start);
+            if (!trusted)
+            {
+                g.EnsureCapacity(start + n);
+                pages = g.LinkPages;
+                levelBuffer.AsSpan(start, n).CopyTo(pages[i].Levels);
+            }
+
             Span<int> links = pages[i].Layer0.AsSpan(0, n * g.Stride0);
             reader.Read(links);
             for (int j = 0; j < n; j++)
