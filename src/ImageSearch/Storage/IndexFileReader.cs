@@ -343,21 +343,22 @@ internal sealed class IndexFileReader
         EndSection();
     }
 
-    /// <summary>Checks every live f32 row and recomputes its bound terms from it and its codes, as adding it did.</summary>
+    /// <summary>
+    /// Checks every f32 row and recomputes its bound terms from it and its codes, as adding it did. Removed rows too:
+    /// HNSW still routes through them (their norms enter the traversal distance), and the store's extremes covered them
+    /// before saving, so the loaded index searches exactly as the saved one did.
+    /// </summary>
     private static void RecomputeBoundTerms(VectorStore store, int slots)
     {
         for (int slot = 0; slot < slots; slot++)
         {
-            if (!store.IsDeleted(slot))
+            ReadOnlySpan<float> row = store.RowF32(slot);
+            if (VectorStore.IndexOfNonFinite(row) is int bad and >= 0)
             {
-                ReadOnlySpan<float> row = store.RowF32(slot);
-                if (VectorStore.IndexOfNonFinite(row) is int bad and >= 0)
-                {
-                    throw new InvalidDataException($"Section VF32 holds a non-finite value at slot {slot}, element {bad}.");
-                }
-
-                store.RecomputeBoundTerms(slot);
+                throw new InvalidDataException($"Section VF32 holds a non-finite value at slot {slot}, element {bad}.");
             }
+
+            store.RecomputeBoundTerms(slot);
         }
     }
 

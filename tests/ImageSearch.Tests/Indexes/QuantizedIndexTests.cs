@@ -346,4 +346,35 @@ public class QuantizedIndexTests
         Assert.Equal("keepFloat32Rows", Assert.Throws<ArgumentException>(() => new ExactIndex(4, DistanceMetric.Cosine, VectorElementType.Float16, keepFloat32Rows: true)).ParamName);
         Assert.Equal("KeepFloat32Rows", Assert.Throws<ArgumentException>(() => new HnswIndex(4, DistanceMetric.Cosine, new HnswOptions { KeepFloat32Rows = true })).ParamName);
     }
+
+    [Theory]
+    [InlineData(DistanceMetric.SquaredL2, true)]
+    [InlineData(DistanceMetric.SquaredL2, false)]
+    [InlineData(DistanceMetric.Cosine, true)]
+    public void AnInt8HnswWithRemovedRowsSearchesAfterLoadingAsBeforeSaving(DistanceMetric metric, bool keepFloat32Rows)
+    {
+        // Removed rows still route the graph; under squared L2 their norms enter the 8-bit traversal distance, so a load
+        // that restored the norms of live rows only sent searches another way.
+        const int dim = 64, count = 2000;
+        var random = new Random(4);
+        var index = new HnswIndex(dim, metric, new HnswOptions { M = 4, EfConstruction = 16, ElementType = VectorElementType.Int8, KeepFloat32Rows = keepFloat32Rows });
+        index.MaxDegreeOfParallelism = 1;
+        float[] rows = NaiveReference.RandomVectors(random, count, dim);
+        index.AddRange(Enumerable.Range(0, count).Select(i => (long)i).ToArray(), rows);
+        for (int i = 0; i < count; i += 20)
+        {
+            index.Remove(i);
+        }
+
+        using var file = new MemoryStream();
+        index.Save(file);
+        file.Position = 0;
+        IVectorIndex loaded = VectorIndex.Load(file);
+        float[] queries = NaiveReference.RandomVectors(random, 40, dim);
+        for (int q = 0; q < 40; q++)
+        {
+            ReadOnlySpan<float> query = queries.AsSpan(q * dim, dim);
+            AssertIdentical(Search(index, query, 20), Search(loaded, query, 20), $"query {q}");
+        }
+    }
 }
