@@ -16,7 +16,8 @@ public static class CliApp
                                        index every image below <folder> (label = parent folder); re-running updates
                                        incrementally; --hnsw makes a new index approximate (HNSW) instead of exact;
                                        a photo's description is read from photo.jpg.txt or photo.txt beside it, or
-                                       from a descriptions.tsv in its folder or above (lines: name<TAB>text)
+                                       from a descriptions.tsv in its folder or above (lines: name<TAB>text), or
+                                       from the JPEG's own EXIF ImageDescription / XMP dc:description
           imagesearch similar <image> --index <dir> [-k 10] [--class <name or index>]
                                        look-alike photos, optionally class-weighted (ImageNet classes for mobilenetv2,
                                        the index's folder labels otherwise)

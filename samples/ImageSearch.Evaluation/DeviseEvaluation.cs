@@ -297,7 +297,8 @@ public static class DeviseEvaluation
         {
             if (ReadCaptionText(data.CaptionPath(i)) is { } text) mapping[data.Paths[i]] = text;
         }
-        var captions = new PhotoDescriptions(mapping: mapping);
+        // Only the sentences: text embedded in the photos (EXIF / XMP) would change what is measured.
+        var captions = new PhotoDescriptions(mapping: mapping, readEmbedded: false);
         int failed = data.Count - rows.Count;
         if (failed > 0) log?.WriteLine($"{failed} photos could not be embedded and are left out");
         return new DeviseEvaluationData(

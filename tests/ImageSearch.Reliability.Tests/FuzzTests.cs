@@ -52,6 +52,15 @@ public sealed class FuzzTests : IDisposable
     }
 
     [Fact]
+    public void The_image_description_seeds_hold_descriptions()
+    {
+        // Seeds the reader finds nothing in would only fuzz the "not a JPEG" path.
+        Assert.Equal(
+            ["A red barn in the snow", "Tea on the terrace", "Tee", "short"],
+            _targets["image-description"].Seeds.Select(s => PhotoDescriptions.ReadEmbedded(new MemoryStream(s))));
+    }
+
+    [Fact]
     public void The_engine_reports_a_reader_that_throws_an_undocumented_exception()
     {
         var target = new FuzzTarget("broken", [[1, 2, 3]], b => b.Length > 2 ? Task.CompletedTask : throw new FormatException(), [typeof(InvalidDataException)]);

@@ -35,7 +35,7 @@ public static class FuzzTargets
         [
             IndexExact(), IndexHnsw(), DeviseHeadFile(), WordsBinary(), WordsText(), WordsGzip(), WordsJson(), WordsPackage(), WordsPackageTar(),
             EngineManifest(scratchFolder), EngineCatalog(scratchFolder), EngineClasses(scratchFolder), VectorDataRecords(scratchFolder),
-            DescriptionMapping(), OnnxModel(), ImageDecoding(),
+            DescriptionMapping(), ImageDescription(), OnnxModel(), ImageDecoding(),
         ];
     }
 
@@ -238,6 +238,79 @@ public static class FuzzTargets
         ];
         return new FuzzTarget("description-mapping", seeds, b => Task.FromResult(PhotoDescriptions.ReadMapping(new MemoryStream(b))), InvalidData, Tokens: TextTokens);
     }
+
+    /// <summary>
+    /// <see cref="PhotoDescriptions.ReadEmbedded"/> (EXIF ImageDescription / XMP dc:description via MetadataExtractor) on
+    /// small JPEGs with APP1 EXIF and XMP segments. It documents no exception at all: malformed metadata is "no description".
+    /// </summary>
+    public static FuzzTarget ImageDescription()
+    {
+        using var bitmap = new SKBitmap(16, 12);
+        bitmap.Erase(new SKColor(200, 120, 40));
+        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 80);
+        byte[] jpeg = data.ToArray();
+        byte[][] seeds =
+        [
+            WithApp1(jpeg, ExifDescription("A red barn in the snow\0")),
+            WithApp1(jpeg, XmpDescription("<rdf:li xml:lang=\"fr\">Th\u00e9 sur la terrasse</rdf:li><rdf:li xml:lang=\"x-default\">Tea on the terrace</rdf:li>")),
+            WithApp1(jpeg, ExifDescription("OLYMPUS DIGITAL CAMERA         \0"), XmpDescription("<rdf:li xml:lang=\"de\">Tee</rdf:li>")),
+            WithApp1(jpeg, ExifDescription("short\0")),
+        ];
+        byte[][] tokens =
+        [
+            .. new[]
+            {
+                "Exif\0\0", "II*\0", "MM\0*", "http://ns.adobe.com/xap/1.0/\0", "http://ns.adobe.com/xmp/extension/\0", "<rdf:li xml:lang=\"x-default\">",
+                "</rdf:li>", "<rdf:Alt>", "<!DOCTYPE x [<!ENTITY a \"aaaa\">]>", "&a;", "<![CDATA[", "xml:lang=\"\"", "\0",
+            }.Select(Encoding.UTF8.GetBytes),
+            [0xFF, 0xE1], [0xFF, 0xD8], [0xFF, 0xDA], [0xFF, 0xD9], [0xFF, 0xFF], [0x0E, 0x01, 0x02, 0x00], [0xFF, 0xFF, 0xFF, 0x7F],
+        ];
+        return new FuzzTarget("image-description", seeds, b => Task.FromResult(PhotoDescriptions.ReadEmbedded(new MemoryStream(b))), [], Tokens: tokens);
+    }
+
+    private static byte[] WithApp1(byte[] jpeg, params byte[][] payloads)
+    {
+        var ms = new MemoryStream();
+        ms.Write(jpeg.AsSpan(0, 2));
+        foreach (byte[] payload in payloads)
+        {
+            ms.Write([0xFF, 0xE1, (byte)((payload.Length + 2) >> 8), (byte)(payload.Length + 2)]);
+            ms.Write(payload);
+        }
+
+        ms.Write(jpeg.AsSpan(2));
+        return ms.ToArray();
+    }
+
+    // A little-endian TIFF whose IFD0 holds one ImageDescription (0x010E, ASCII) entry, its text after the IFD.
+    private static byte[] ExifDescription(string text)
+    {
+        byte[] value = Encoding.UTF8.GetBytes(text);
+        byte[] b = new byte[6 + 8 + 2 + 12 + 4 + (value.Length > 4 ? value.Length : 0)];
+        "Exif\0\0II*\0"u8.CopyTo(b);
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(10), 8);
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(14), 1);
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(16), 0x010E);
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(18), 2);
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(20), (uint)value.Length);
+        if (value.Length <= 4)
+        {
+            value.CopyTo(b.AsSpan(24));
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(24), 8 + 2 + 12 + 4);
+            value.CopyTo(b.AsSpan(6 + 8 + 2 + 12 + 4));
+        }
+
+        return b;
+    }
+
+    private static byte[] XmpDescription(string items) => Encoding.UTF8.GetBytes(
+        "http://ns.adobe.com/xap/1.0/\0<?xpacket begin=\"\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?><x:xmpmeta xmlns:x=\"adobe:ns:meta/\">" +
+        "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description rdf:about=\"\" " +
+        "xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:description><rdf:Alt>" + items +
+        "</rdf:Alt></dc:description></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end=\"w\"?>");
 
     public static FuzzTarget EngineCatalog(string scratch)
     {

@@ -42,7 +42,7 @@ internal static class FolderSync
             AttributesToSkip = FileAttributes.Hidden | FileAttributes.System,
         }).Where(f => extensions.Contains(Path.GetExtension(f))).Order(StringComparer.Ordinal).ToList();
         var seen = new HashSet<string>(files, StringComparer.Ordinal);
-        var describer = options.ReadDescriptions ? new PhotoDescriptions(root, options.Descriptions) : null;
+        var describer = options.ReadDescriptions ? new PhotoDescriptions(root, options.Descriptions, options.ReadEmbeddedDescriptions) : null;
         string? Describe(string path)
         {
             try

@@ -51,10 +51,19 @@ public sealed record ImageSearchEngineOptions
 
     /// <summary>
     /// Whether a sync reads each photo's description (<see cref="PhotoDescriptions"/>: <see cref="Descriptions"/>, a
-    /// sidecar <c>photo.jpg.txt</c> or <c>photo.txt</c>, or a <c>descriptions.tsv</c> mapping file) into
-    /// <see cref="PhotoInfo.Description"/>. <see langword="true"/> by default.
+    /// sidecar <c>photo.jpg.txt</c> or <c>photo.txt</c>, a <c>descriptions.tsv</c> mapping file, or the description
+    /// embedded in the photo: see <see cref="ReadEmbeddedDescriptions"/>) into <see cref="PhotoInfo.Description"/>.
+    /// <see langword="true"/> by default.
     /// </summary>
     public bool ReadDescriptions { get; init; } = true;
+
+    /// <summary>
+    /// Whether, when <see cref="ReadDescriptions"/> is on, a photo without any other description gets the one embedded in
+    /// it (EXIF ImageDescription, else XMP <c>dc:description</c>; JPEG only; <see cref="PhotoDescriptions.ReadEmbedded"/>:
+    /// bounded, camera placeholder texts ignored, malformed metadata is no description and never fails a sync).
+    /// <see langword="true"/> by default.
+    /// </summary>
+    public bool ReadEmbeddedDescriptions { get; init; } = true;
 
     /// <summary>Descriptions given in code: absolute photo path -> text, looked up before sidecar and mapping files; <see langword="null"/> for none.</summary>
     public IReadOnlyDictionary<string, string>? Descriptions { get; init; }
