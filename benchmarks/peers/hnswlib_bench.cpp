@@ -62,22 +62,29 @@ static void Normalize(std::vector<float>& v, size_t n, size_t dim) {
 }
 
 int main(int argc, char** argv) {
-    if (argc < 2) {
-        std::fprintf(stderr, "usage: hnswlib_bench DIR [--M 16] [--efc 200] [--efs 10,20,...] [--threads N] [--metric cosine|l2] [--queries N]\n");
-        return 2;
-    }
-    std::string dir = argv[1];
+    std::string dir, name = "hnswlib-native";
     size_t M = 16, efc = 200, threads = std::thread::hardware_concurrency(), maxQueries = static_cast<size_t>(-1);
     std::string efs = "10,20,40,80,120,200,300,400,600,800", metric = "cosine";
-    for (int i = 2; i + 1 < argc; i += 2) {
-        std::string k = argv[i], v = argv[i + 1];
+    // DIR may come anywhere (ImageSearch.Ann scale --peer-cmd appends it); --target is accepted and ignored (the
+    // caller interpolates the sweep).
+    for (int i = 1; i < argc; i++) {
+        std::string k = argv[i];
+        if (k.rfind("--", 0) != 0) { dir = k; continue; }
+        if (i + 1 >= argc) { std::fprintf(stderr, "%s needs a value\n", k.c_str()); return 2; }
+        std::string v = argv[++i];
         if (k == "--M") M = std::stoul(v);
         else if (k == "--efc") efc = std::stoul(v);
         else if (k == "--efs") efs = v;
         else if (k == "--threads") threads = std::stoul(v);
         else if (k == "--metric") metric = v;
         else if (k == "--queries") maxQueries = std::stoul(v);
+        else if (k == "--name") name = v;
+        else if (k == "--target") {}
         else { std::fprintf(stderr, "unknown option %s\n", k.c_str()); return 2; }
+    }
+    if (dir.empty()) {
+        std::fprintf(stderr, "usage: hnswlib_bench DIR [--M 16] [--efc 200] [--efs 10,20,...] [--threads N] [--metric cosine|l2] [--queries N] [--name hnswlib-native]\n");
+        return 2;
     }
     size_t n, dim, qn, qdim, gn, gdim;
     std::vector<float> base = ReadFvecs(dir + "/base.fvecs", n, dim, static_cast<size_t>(-1));
@@ -115,12 +122,12 @@ int main(int argc, char** argv) {
     }
     for (auto& t : pool) t.join();
     double build = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("peer hnswlib build_s %.3f\n", build);
+    std::printf("peer %s build_s %.3f\n", name.c_str(), build);
     double upper = 0;
     for (size_t i = 0; i < n; i++) upper += index->element_levels_[i] > 0 ? index->size_links_per_element_ * index->element_levels_[i] : 0;
     // Level-0 block (links, vector, label) + upper link lists + the label map entry (~ 2 words per element).
     double bytes = static_cast<double>(index->size_data_per_element_) + upper / n + 2 * sizeof(size_t) + sizeof(int) + sizeof(void*);
-    std::printf("peer hnswlib bytes_per_vector %.1f\n", bytes);
+    std::printf("peer %s bytes_per_vector %.1f\n", name.c_str(), bytes);
     std::fflush(stdout);
 
     size_t start = 0;
@@ -143,7 +150,7 @@ int main(int argc, char** argv) {
             std::unordered_set<int> truth(&gt[q * gdim], &gt[q * gdim] + 10);
             for (size_t id : results[q]) hits += truth.count(static_cast<int>(id));
         }
-        std::printf("peer hnswlib ef %zu recall@10 %.4f qps %.1f\n", ef, hits / (10.0 * qn), qn / secs);
+        std::printf("peer %s ef %zu recall@10 %.4f qps %.1f\n", name.c_str(), ef, hits / (10.0 * qn), qn / secs);
         std::fflush(stdout);
     }
     delete index;
