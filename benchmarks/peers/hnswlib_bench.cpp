@@ -1,9 +1,10 @@
 // hnswlib (the C++ library itself, built with the compiler flags given by build-hnswlib-bench.sh) on a TEXMEX split,
 // measured the way benchmarks/ImageSearch.Ann measures us: build on --threads threads, then queries one at a time on
-// one thread over an ef sweep. Prints the same lines as benchmarks/peers/hnswlib_scale.py:
-//   peer hnswlib build_s B
-//   peer hnswlib bytes_per_vector X      (level-0 block + upper-level link lists + label map estimate, from the index)
-//   peer hnswlib ef E recall@10 R qps Q
+// one thread over an ef sweep. Prints the lines that `ImageSearch.Ann scale --peer-cmd` reads (NAME: --name, default
+// hnswlib-native), as benchmarks/peers/hnswlib_scale.py does for the Python build:
+//   peer NAME build_s B
+//   peer NAME bytes_per_vector X      (level-0 block + upper-level link lists + label map estimate, from the index)
+//   peer NAME ef E recall@10 R qps Q
 // Why a C++ bench beside the Python one: Debian's python3-hnswlib is compiled for baseline x86-64 (SSE only, no AVX),
 // while a user who builds hnswlib from source gets -march=native; this bench measures that stronger peer, and runs
 // where no Python hnswlib is installed.
