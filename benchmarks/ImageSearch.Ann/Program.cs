@@ -125,7 +125,7 @@ foreach (int ef in efs)
         // CPU time shows whether the machine was busy with something else: on a quiet machine cpu ~= wall x threads.
         double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
         Console.WriteLine($"# ef {ef} {mode}: wall {seconds:F2} s, cpu {cpuSeconds:F2} s, {queryCount / cpuSeconds:F1} queries per cpu-second");
-        double recall = Recall(results, gt, gtDim, k);
+        double recall = Recall.AtK(results, gt, gtDim, k);
         string row = string.Join(',', indexKind, a.Get("metric", "cosine"), indexKind == "hnsw" ? m : 0, indexKind == "hnsw" ? efc : 0, ef,
             usedThreads, mode, buildSeconds.ToString("F2", culture), recall.ToString("F4", culture), (queryCount / seconds).ToString("F1", culture),
             elementColumn, bytesPerVector.ToString(culture));
@@ -140,23 +140,6 @@ if (a.Has("csv"))
 }
 
 return 0;
-
-static double Recall(SearchResult[][] results, int[] gt, int gtDim, int k)
-{
-    long hits = 0;
-    var truth = new HashSet<long>();
-    for (int q = 0; q < results.Length; q++)
-    {
-        truth.Clear();
-        for (int j = 0; j < k; j++) truth.Add(gt[(q * gtDim) + j]);
-        foreach (SearchResult r in results[q].AsSpan(0, Math.Min(k, results[q].Length)))
-        {
-            if (truth.Contains(r.Key)) hits++;
-        }
-    }
-
-    return hits / (double)(results.Length * k);
-}
 
 internal sealed class Args
 {

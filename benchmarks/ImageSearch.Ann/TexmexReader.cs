@@ -4,56 +4,89 @@ using System.Runtime.InteropServices;
 namespace ImageSearch.Ann;
 
 /// <summary>Reads TEXMEX .fvecs/.ivecs files (as SIFT1M ships): each row is an int32 dimension then that many values.</summary>
+/// <remarks>Streams row by row, so a file larger than 2 GB (5M x 100, 2M x 512) loads with one copy in memory.</remarks>
 internal static class TexmexReader
 {
     public static (float[] Data, int Count, int Dimension) ReadFvecs(string path, int limit = int.MaxValue)
-    {
-        var (bytes, count, dim) = ReadRows(path, limit);
-        var data = new float[(long)count * dim];
-        for (int i = 0; i < count; i++)
-        {
-            MemoryMarshal.Cast<byte, float>(bytes.AsSpan((i * (dim + 1) * 4) + 4, dim * 4)).CopyTo(data.AsSpan(i * dim, dim));
-        }
-
-        return (data, count, dim);
-    }
+        => Read<float>(path, limit);
 
     public static (int[] Data, int Count, int Dimension) ReadIvecs(string path, int limit = int.MaxValue)
+        => Read<int>(path, limit);
+
+    /// <summary>Rows and dimension of a file, from its size and first row.</summary>
+    public static (int Count, int Dimension) Shape(string path)
     {
-        var (bytes, count, dim) = ReadRows(path, limit);
-        var data = new int[(long)count * dim];
-        for (int i = 0; i < count; i++)
+        using var stream = File.OpenRead(path);
+        return Shape(stream, path);
+    }
+
+    /// <summary>The rows of an .fvecs file in chunks of up to <paramref name="chunkRows"/> rows; the array is reused.</summary>
+    public static IEnumerable<(float[] Chunk, int Rows, int Dimension)> ReadFvecsChunks(string path, int chunkRows, int limit = int.MaxValue)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        var (count, dim) = Shape(stream, path);
+        count = Math.Min(count, limit);
+        var chunk = new float[(long)chunkRows * dim];
+        for (int start = 0; start < count; start += chunkRows)
         {
-            MemoryMarshal.Cast<byte, int>(bytes.AsSpan((i * (dim + 1) * 4) + 4, dim * 4)).CopyTo(data.AsSpan(i * dim, dim));
+            int rows = Math.Min(chunkRows, count - start);
+            ReadRows(stream, path, chunk.AsSpan(0, rows * dim), rows, dim, start);
+            yield return (chunk, rows, dim);
+        }
+    }
+
+    private static (T[] Data, int Count, int Dimension) Read<T>(string path, int limit)
+        where T : unmanaged
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        var (count, dim) = Shape(stream, path);
+        count = Math.Min(count, limit);
+        var data = new T[(long)count * dim];
+        const int ChunkRows = 4096;
+        for (int start = 0; start < count; start += ChunkRows)
+        {
+            int rows = Math.Min(ChunkRows, count - start);
+            ReadRows(stream, path, data.AsSpan(start * dim, rows * dim), rows, dim, start);
         }
 
         return (data, count, dim);
     }
 
-    private static (byte[] Bytes, int Count, int Dimension) ReadRows(string path, int limit)
+    private static (int Count, int Dimension) Shape(FileStream stream, string path)
     {
-        byte[] bytes = File.ReadAllBytes(path);
-        if (bytes.Length < 4)
+        Span<byte> head = stackalloc byte[4];
+        if (stream.Length < 4 || stream.Read(head) != 4)
         {
             throw new InvalidDataException($"'{path}' is too short to be a .fvecs/.ivecs file.");
         }
 
-        int dim = BinaryPrimitives.ReadInt32LittleEndian(bytes);
+        stream.Position = 0;
+        int dim = BinaryPrimitives.ReadInt32LittleEndian(head);
         long rowBytes = (dim + 1L) * 4;
-        if (dim <= 0 || bytes.Length % rowBytes != 0)
+        if (dim <= 0 || stream.Length % rowBytes != 0 || stream.Length / rowBytes > int.MaxValue)
         {
-            throw new InvalidDataException($"'{path}': dimension {dim} does not divide the file size {bytes.Length}.");
+            throw new InvalidDataException($"'{path}': dimension {dim} does not divide the file size {stream.Length}.");
         }
 
-        int count = (int)Math.Min(limit, bytes.Length / rowBytes);
-        for (int i = 0; i < count; i++)
+        return ((int)(stream.Length / rowBytes), dim);
+    }
+
+    // Reads `rows` rows at the stream's position into `target` (rows x dim values), checking each row's dimension.
+    private static void ReadRows<T>(FileStream stream, string path, Span<T> target, int rows, int dim, int firstRow)
+        where T : unmanaged
+    {
+        int rowBytes = (dim + 1) * 4;
+        byte[] buffer = new byte[rows * rowBytes];
+        stream.ReadExactly(buffer);
+        for (int i = 0; i < rows; i++)
         {
-            if (BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan((int)(i * rowBytes))) != dim)
+            ReadOnlySpan<byte> row = buffer.AsSpan(i * rowBytes, rowBytes);
+            if (BinaryPrimitives.ReadInt32LittleEndian(row) != dim)
             {
-                throw new InvalidDataException($"'{path}': row {i} has another dimension.");
+                throw new InvalidDataException($"'{path}': row {firstRow + i} has another dimension.");
             }
-        }
 
-        return (bytes, count, dim);
+            MemoryMarshal.Cast<byte, T>(row[4..]).CopyTo(target.Slice(i * dim, dim));
+        }
     }
 }
