@@ -18,11 +18,31 @@ if (args.Length > 0 && args[0] == "vectordata")
     return await VectorDataBenchmark.RunAsync(v);
 }
 
+// The scale series (issue 13 goal 5): synthetic data, GloVe subsets, the build/memory/q-per-s runs and their plot.
+if (args.Length > 0 && args[0] is "synth" or "subset" or "scale" or "plot")
+{
+    var s = new Args(args[1..]);
+    (string usage, Func<Args, int> run) = args[0] switch
+    {
+        "synth" => (SynthCommand.Usage, SynthCommand.Run),
+        "subset" => (SubsetCommand.Usage, SubsetCommand.Run),
+        "scale" => (ScaleCommand.Usage, ScaleCommand.Run),
+        _ => ((string, Func<Args, int>))(PlotCommand.Usage, PlotCommand.Run),
+    };
+    if (s.Has("help"))
+    {
+        Console.WriteLine(usage);
+        return 0;
+    }
+
+    return run(s);
+}
+
 var a = new Args(args);
 if (a.Has("help") || !a.Has("base"))
 {
     Console.WriteLine("""
-        usage: ImageSearch.Ann [vectordata] --base B.fvecs --query Q.fvecs --gt G.ivecs [--index exact|hnsw] [--metric cosine|ip|l2]
+        usage: ImageSearch.Ann [vectordata|synth|subset|scale|plot] --base B.fvecs --query Q.fvecs --gt G.ivecs [--index exact|hnsw] [--metric cosine|ip|l2]
                [--element f32|f16|i8] [--rerank] [--threads N] [--mode single|batch|single,batch] [--ef 40,80,...] [--M 16] [--efc 200]
                [--queries N] [--k 10] [--save file] [--csv out.csv]
         """);
