@@ -14,7 +14,7 @@ internal static class GroundTruth
         count = Math.Min(count, limit);
         var index = new ExactIndex(dim, metric);
         long next = 0;
-        foreach (var (chunk, rows, _) in TexmexReader.ReadFvecsChunks(basePath, 65_536, limit))
+        foreach (var (chunk, rows, _) in TexmexReader.ReadFvecsChunks(basePath, 16_384, limit))
         {
             var keys = new long[rows];
             for (int i = 0; i < rows; i++) keys[i] = next++;

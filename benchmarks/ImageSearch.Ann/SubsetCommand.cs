@@ -28,7 +28,7 @@ internal static class SubsetCommand
         int n = 0, dim = 0;
         using (var writer = new TexmexWriter(Path.Combine(dir, "base.fvecs"), TexmexReader.Shape(basePath).Dimension))
         {
-            foreach (var (chunk, rows, d) in TexmexReader.ReadFvecsChunks(basePath, 65_536, limit))
+            foreach (var (chunk, rows, d) in TexmexReader.ReadFvecsChunks(basePath, 16_384, limit))
             {
                 writer.Write<float>(chunk.AsSpan(0, rows * d));
                 n += rows;

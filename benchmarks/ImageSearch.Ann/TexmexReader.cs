@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
@@ -71,22 +72,35 @@ internal static class TexmexReader
         return ((int)(stream.Length / rowBytes), dim);
     }
 
-    // Reads `rows` rows at the stream's position into `target` (rows x dim values), checking each row's dimension.
+    // Reads `rows` rows at the stream's position into `target` (rows x dim values), checking each row's dimension; through
+    // a pooled buffer of about 1 MB, so a 4 GB file leaves no trail of large garbage arrays.
     private static void ReadRows<T>(FileStream stream, string path, Span<T> target, int rows, int dim, int firstRow)
         where T : unmanaged
     {
         int rowBytes = (dim + 1) * 4;
-        byte[] buffer = new byte[rows * rowBytes];
-        stream.ReadExactly(buffer);
-        for (int i = 0; i < rows; i++)
+        int rowsPerRead = Math.Max(1, (1 << 20) / rowBytes);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(rows, rowsPerRead) * rowBytes);
+        try
         {
-            ReadOnlySpan<byte> row = buffer.AsSpan(i * rowBytes, rowBytes);
-            if (BinaryPrimitives.ReadInt32LittleEndian(row) != dim)
+            for (int done = 0; done < rows; done += rowsPerRead)
             {
-                throw new InvalidDataException($"'{path}': row {firstRow + i} has another dimension.");
-            }
+                int count = Math.Min(rowsPerRead, rows - done);
+                stream.ReadExactly(buffer, 0, count * rowBytes);
+                for (int i = 0; i < count; i++)
+                {
+                    ReadOnlySpan<byte> row = buffer.AsSpan(i * rowBytes, rowBytes);
+                    if (BinaryPrimitives.ReadInt32LittleEndian(row) != dim)
+                    {
+                        throw new InvalidDataException($"'{path}': row {firstRow + done + i} has another dimension.");
+                    }
 
-            MemoryMarshal.Cast<byte, T>(row[4..]).CopyTo(target.Slice(i * dim, dim));
+                    MemoryMarshal.Cast<byte, T>(row[4..]).CopyTo(target.Slice((done + i) * dim, dim));
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }
