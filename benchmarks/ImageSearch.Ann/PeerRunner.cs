@@ -5,7 +5,8 @@ using System.Text.RegularExpressions;
 namespace ImageSearch.Ann;
 
 /// <summary>
-/// Runs a peer benchmark (any program) with the dataset directory appended and reads these lines from its stdout,
+/// Runs a peer benchmark (any program) with the dataset directory appended (or put where the command says
+/// <c>{dir}</c>, for programs that want it first) and reads these lines from its stdout,
 /// any number of libraries: <c>peer NAME build_s B</c>, <c>peer NAME bytes_per_vector X</c>,
 /// <c>peer NAME ef E recall@10 R qps Q</c>. Other lines pass through to our stdout.
 /// </summary>
@@ -19,10 +20,13 @@ internal static partial class PeerRunner
             UseShellExecute = false,
         };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add($"{command} '{datasetDir.Replace("'", "'\\''", StringComparison.Ordinal)}'");
+        string quoted = $"'{datasetDir.Replace("'", "'\\''", StringComparison.Ordinal)}'";
+        start.ArgumentList.Add(command.Contains("{dir}", StringComparison.Ordinal)
+            ? command.Replace("{dir}", quoted, StringComparison.Ordinal)
+            : $"{command} {quoted}");
         foreach (var (name, value) in environment) start.Environment[name] = value;
 
-        Console.WriteLine($"# peer: {command} {datasetDir}");
+        Console.WriteLine($"# peer: {start.ArgumentList[1]}");
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start '{command}'.");
         var results = new Dictionary<string, PeerResult>();
         while (process.StandardOutput.ReadLine() is { } line)

@@ -5,8 +5,9 @@ namespace ImageSearch.Ann;
 
 /// <summary>
 /// The <c>plot</c> subcommand: from a scale CSV, three panels side by side (build seconds, bytes per vector, q/s at
-/// recall@10 = 0.95, each against n on a log axis), one colour per dataset family, solid for ours and dashed for each
-/// peer; build seconds and q/s on log axes too, since they span orders of magnitude. Written as SVG (or PNG by extension).
+/// recall@10 = 0.95, each against n on a log axis), one colour per dataset family, solid for ours, dashed for the first
+/// peer and dotted for a second; build seconds and q/s on log axes too, since they span orders of magnitude. Written as
+/// SVG (or PNG by extension).
 /// </summary>
 internal static class PlotCommand
 {
@@ -62,6 +63,9 @@ internal static class PlotCommand
         plot.XLabel("vectors (n)");
         var palette = new ScottPlot.Palettes.Category10();
         var families = rows.Select(r => r.Dataset).Distinct().Order(StringComparer.Ordinal).ToList();
+        var peers = rows.Select(r => r.Library).Where(l => l != "ours").Distinct().Order(StringComparer.Ordinal).ToList();
+        MarkerShape[] peerMarkers = [MarkerShape.OpenCircle, MarkerShape.OpenSquare, MarkerShape.OpenTriangleUp, MarkerShape.OpenDiamond];
+        LinePattern[] peerLines = [LinePattern.Dashed, LinePattern.Dotted];
         foreach (var series in rows.GroupBy(r => (r.Dataset, r.Library)).OrderBy(g => g.Key.Dataset, StringComparer.Ordinal).ThenBy(g => g.Key.Library != "ours"))
         {
             var points = series.Where(r => value(r) > 0 && !double.IsNaN(value(r))).OrderBy(r => r.N).ToList();
@@ -75,8 +79,9 @@ internal static class PlotCommand
             scatter.MarkerSize = 8;
             if (series.Key.Library != "ours")
             {
-                scatter.LinePattern = LinePattern.Dashed;
-                scatter.MarkerShape = MarkerShape.OpenCircle;
+                int peer = peers.IndexOf(series.Key.Library);
+                scatter.LinePattern = peerLines[peer % peerLines.Length];
+                scatter.MarkerShape = peerMarkers[peer % peerMarkers.Length];
             }
         }
 

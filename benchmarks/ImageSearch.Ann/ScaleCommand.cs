@@ -14,11 +14,16 @@ internal static class ScaleCommand
         usage: ImageSearch.Ann scale --data DIR --csv results.csv [--M 16] [--efc 200] [--threads all]
                [--ef 10,20,40,80,120,200,300,400,600,800] [--queries all] [--target 0.95]
                [--family NAME] [--metric cosine|ip|l2]   (default: DIR/dataset.txt, else the directory name and cosine)
-               [--peer-cmd "CMD"] [--no-peer] [--no-ours]
-          The peer runs as: bash -c "CMD 'DIR'" and prints 'peer NAME build_s B', 'peer NAME bytes_per_vector X',
-          'peer NAME ef E recall@10 R qps Q'; it also gets SCALE_M, SCALE_EFC, SCALE_THREADS, SCALE_EFS, SCALE_METRIC,
-          SCALE_QUERIES and SCALE_TARGET in its environment. Default CMD: /usr/bin/python3 benchmarks/peers/hnswlib_scale.py
-          with those settings as flags. Sweeps that do not reach the target extend (ef doubles, up to 6400).
+               [--peer-cmd "CMD"] [--peer-label LABEL] [--no-peer] [--no-ours]
+          The peer runs as: bash -c "CMD 'DIR'" (or with {dir} in CMD replaced by 'DIR') and prints 'peer NAME build_s B',
+          'peer NAME bytes_per_vector X', 'peer NAME ef E recall@10 R qps Q'; it also gets SCALE_M, SCALE_EFC, SCALE_THREADS,
+          SCALE_EFS, SCALE_METRIC, SCALE_QUERIES and SCALE_TARGET in its environment (CMD may use them: single-quote it).
+          SCALE_EFS is the efs our sweep ended with (after any extension), so a peer that does not extend its own sweep
+          still brackets the target. Default CMD: /usr/bin/python3 benchmarks/peers/hnswlib_scale.py with those settings
+          as flags. e.g. the C++ bench: --peer-cmd '.cache/peers/hnswlib_bench_v4 {dir} --M $SCALE_M --efc $SCALE_EFC
+          --threads $SCALE_THREADS --efs $SCALE_EFS --metric $SCALE_METRIC --queries $SCALE_QUERIES'.
+          --peer-label names the peer's rows LABEL (LABEL-NAME if it reports several libraries), e.g. hnswlib-cpp beside
+          the Python hnswlib in one CSV. Sweeps that do not reach the target extend (ef doubles, up to 6400; halves, down to 10).
         """;
 
     private const int K = 10;
@@ -56,6 +61,7 @@ internal static class ScaleCommand
         {
             var rows = RunOurs(dir, family, metric, metricName, m, efc, threads, efs, queries, queryCount, gt, gtDim, target, cpu, date);
             ScaleRow.Append(csv, rows);
+            efList = string.Join(',', rows.Where(r => r.Kind == "sweep").Select(r => r.Ef.ToString(culture)));
             GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true); // hand our index's memory back before the peer builds its own
         }
 
@@ -72,8 +78,10 @@ internal static class ScaleCommand
                 ["SCALE_TARGET"] = target.ToString(culture),
             };
             string command = a.Get("peer-cmd", DefaultPeerCommand(m, efc, threads, efList, metricName, queryCount, target));
-            foreach (var (library, peer) in PeerRunner.Run(command, Path.GetFullPath(dir), environment))
+            var peers = PeerRunner.Run(command, Path.GetFullPath(dir), environment);
+            foreach (var (name, peer) in peers)
             {
+                string library = !a.Has("peer-label") ? name : peers.Count == 1 ? a.Get("peer-label") : $"{a.Get("peer-label")}-{name}";
                 var rows = peer.Points.Select(p => new ScaleRow(family, n, dim, metricName, library, threads, peer.BuildSeconds, peer.BytesPerVector,
                     p.Ef, p.Recall, p.Qps, 1, cpu, date, "sweep", peer.BytesPerVector)).ToList();
                 rows.Add(SummaryRow(rows, peer.Points, target));
