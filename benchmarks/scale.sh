@@ -8,10 +8,14 @@
 #   QUERIES    queries per dataset [10000]      THREADS  build threads [all cores]
 #   MAX512     largest n for clustered-512 [2000000] (5M x 512 f32 is 10 GB per copy: the base, our index and
 #              hnswlib's would not fit in 24 GiB together)
-#   PEER_CMD   the peer (see ImageSearch.Ann scale --help) [benchmarks/peers/hnswlib_scale.py]
+#   PEER_CMD   the peer (see ImageSearch.Ann scale --help) [benchmarks/peers/hnswlib_scale.py]; PEER_LABEL its rows' name
+#   PEER2_CMD  a second peer, run after the first with the same settings (scale --no-ours); PEER2_LABEL [hnswlib-cpp]
+#              e.g. PEER2_CMD='.cache/peers/hnswlib_bench_v4 {dir} --M $SCALE_M --efc $SCALE_EFC --threads $SCALE_THREADS
+#                   --efs $SCALE_EFS --metric $SCALE_METRIC --queries $SCALE_QUERIES'
+#              (in single quotes: the peer's own shell expands them)
 # Writes RESULTS_DIR/scale.csv (appended), RESULTS_DIR/scale.svg and RESULTS_DIR/logs/.
 set -euo pipefail
-if [ $# -lt 2 ]; then sed -n '2,12p' "$0"; exit 2; fi
+if [ $# -lt 2 ]; then sed -n '2,16p' "$0"; exit 2; fi
 cd "$(dirname "$0")/.."
 RESULTS=$(realpath -m "$1"); shift
 DATA=${DATA:-$RESULTS/data}
@@ -52,7 +56,12 @@ for size in "$@"; do
         [ -f "$dir/gt.ivecs" ] || step "data-$family-$size" ann synth --n "$n" --dim "$dim" --queries "$QUERIES" --seed 1 --metric cosine --out "$dir" ;;
       *) echo "unknown family $family" >&2; exit 2 ;;
     esac
-    step "scale-$family-$size" ann scale --data "$dir" --csv "$RESULTS/scale.csv" --threads "$THREADS" ${PEER_CMD:+--peer-cmd "$PEER_CMD"}
+    step "scale-$family-$size" ann scale --data "$dir" --csv "$RESULTS/scale.csv" --threads "$THREADS" --queries "$QUERIES" \
+      ${PEER_CMD:+--peer-cmd "$PEER_CMD"} ${PEER_LABEL:+--peer-label "$PEER_LABEL"}
+    if [ -n "${PEER2_CMD:-}" ]; then
+      step "peer2-$family-$size" ann scale --no-ours --data "$dir" --csv "$RESULTS/scale.csv" --threads "$THREADS" --queries "$QUERIES" \
+        --peer-cmd "$PEER2_CMD" --peer-label "${PEER2_LABEL:-hnswlib-cpp}"
+    fi
   done
 done
 
