@@ -77,7 +77,7 @@ internal static class ScaleCommand
                 ["SCALE_QUERIES"] = queryCount.ToString(culture),
                 ["SCALE_TARGET"] = target.ToString(culture),
             };
-            string command = a.Get("peer-cmd", DefaultPeerCommand(m, efc, threads, efList, metricName, queryCount, target));
+            string command = a.Has("peer-cmd") ? a.Get("peer-cmd") : DefaultPeerCommand(m, efc, threads, efList, metricName, queryCount, target);
             var peers = PeerRunner.Run(command, Path.GetFullPath(dir), environment);
             foreach (var (name, peer) in peers)
             {
@@ -121,6 +121,10 @@ internal static class ScaleCommand
             Console.WriteLine($"# ours ef {ef}: recall@10 {point.Recall:F4}, {point.Qps:F1} q/s");
         }
 
+        // One untimed pass over the queries at the first ef: the JIT starts methods unoptimised and replaces them after
+        // ~30 calls plus a background delay, so without it the first sweep point measures tier-0 code. The C++ peer
+        // bench makes the same pass, so both start the sweep with the same warm caches.
+        Sweep(index, efs[0], queries, queryCount, dim, gt, gtDim);
         foreach (int ef in efs) Measure(ef);
         while (RecallTarget.NeedsHigherEf(points, target) && points.Max(p => p.Ef) < Math.Min(MaxEf, n)) Measure((int)points.Max(p => p.Ef) * 2);
         while (RecallTarget.NeedsLowerEf(points, target) && points.Min(p => p.Ef) > K) Measure(Math.Max(K, (int)points.Min(p => p.Ef) / 2));
@@ -132,7 +136,7 @@ internal static class ScaleCommand
         return rows;
     }
 
-    // Queries one at a time on one thread, as ann-benchmarks does; one warm-up query first.
+    // Queries one at a time on one thread, as ann-benchmarks does; one warm-up query first (the caller also warms up).
     private static SweepPoint Sweep(HnswIndex index, int ef, float[] queries, int queryCount, int dim, int[] gt, int gtDim)
     {
         var options = new SearchOptions { Ef = ef };
