@@ -97,6 +97,17 @@ public sealed class DeviseTrainer
         ReadOnlySpan<float> features, ReadOnlySpan<float> targets,
         ReadOnlySpan<float> validationFeatures, ReadOnlySpan<float> validationTargets, ReadOnlySpan<float> words,
         int featureDimension, int targetDimension, IProgress<DeviseEpoch>? progress = null, CancellationToken cancellationToken = default)
+        => Train(features, targets, validationFeatures, validationTargets, words, null, null, featureDimension, targetDimension, progress, cancellationToken);
+
+    /// <summary>
+    /// As the public overloads, and with each row's positive words over <paramref name="words"/>, which the losses of
+    /// <see cref="DeviseTrainingOptions.WordLoss"/> need (tuning experiments, docs/evaluation.md).
+    /// </summary>
+    internal DeviseTrainingResult Train(
+        ReadOnlySpan<float> features, ReadOnlySpan<float> targets,
+        ReadOnlySpan<float> validationFeatures, ReadOnlySpan<float> validationTargets, ReadOnlySpan<float> words,
+        WordLabels? labels, WordLabels? validationLabels,
+        int featureDimension, int targetDimension, IProgress<DeviseEpoch>? progress = null, CancellationToken cancellationToken = default)
     {
         int n = CheckShapes(features, targets, featureDimension, targetDimension, nameof(features), nameof(targets));
         if (n < 2) throw new ArgumentException("Training needs at least 2 rows.", nameof(features));
@@ -105,6 +116,22 @@ public sealed class DeviseTrainer
         if (!words.IsEmpty) CheckShapes(words, words, targetDimension, targetDimension, nameof(words), nameof(words));
 
         var o = Options;
+        WordCosines? wordCosines = null;
+        if (o.WordLoss != WordLabelLoss.None)
+        {
+            if (words.IsEmpty) throw new ArgumentException("The word losses need the word list.", nameof(words));
+            wordCosines = new WordCosines(words, targetDimension, o.MaxDegreeOfParallelism);
+            if (labels is null || labels.Count != n || labels.WordCount != wordCosines.Count)
+                throw new ArgumentException("The word losses need one row of positive words over the word list per training row.", nameof(labels));
+            if (nVal > 0 && (validationLabels is null || validationLabels.Count != nVal || validationLabels.WordCount != wordCosines.Count))
+                throw new ArgumentException("The word losses need one row of positive words per validation row.", nameof(validationLabels));
+            if (o.MixupAlpha > 0f) throw new ArgumentException("Mixup does not combine with the word losses.", nameof(labels));
+        }
+        WordHingeLoss? wordHinge = o.WordLoss == WordLabelLoss.Hinge ? new WordHingeLoss(wordCosines!, o.Margin, o.NegativeSamples) : null;
+        WordSigmoidLoss? wordSigmoid = o.WordLoss == WordLabelLoss.Sigmoid ? new WordSigmoidLoss(wordCosines!, o.SoftmaxScale, labels!) : null;
+        WordQueryLoss? wordQuery = o.WordLoss == WordLabelLoss.Query ? new WordQueryLoss(wordCosines!, o.SoftmaxScale) : null;
+        int[] valRows = new int[nVal];
+        for (int i = 0; i < nVal; i++) valRows[i] = i;
         var sw = Stopwatch.StartNew();
         float[]? mean = null, invStd = null;
         if (o.InputNormalization == DeviseInputNormalization.L2)
@@ -135,6 +162,7 @@ public sealed class DeviseTrainer
         var xb = new float[batch * featureDimension];
         var tb = new float[batch * targetDimension];
         var grad = new float[batch * targetDimension];
+        float[] grad2 = wordCosines is not null && o.Loss == DeviseLoss.WordSoftmax ? new float[batch * targetDimension] : [];
         float[] mixX = o.MixupAlpha > 0f ? new float[batch * featureDimension] : [];
         float[] mixT = o.MixupAlpha > 0f ? new float[batch * targetDimension] : [];
         var valOut = new float[Math.Max(nVal, 1) * targetDimension];
@@ -170,7 +198,22 @@ public sealed class DeviseTrainer
                 ReadOnlySpan<float> x = xb.AsSpan(0, m * featureDimension);
                 ReadOnlySpan<float> outp = net.ForwardTrain(x, m, rng);
                 Span<float> g = grad.AsSpan(0, m * targetDimension);
-                lossSum += softmax is not null ? softmax.Compute(outp, tb.AsSpan(0, m * targetDimension), m, g)
+                if (wordCosines is not null)
+                {
+                    // A word loss alone, or added to the softmax with weight WordLossWeight (a two-term loss).
+                    float wl = wordHinge is not null ? wordHinge.Compute(outp, labels!, order.AsSpan(start, m), g, rng)
+                        : wordSigmoid is not null ? wordSigmoid.Compute(outp, labels!, order.AsSpan(start, m), g)
+                        : wordQuery!.Compute(outp, labels!, order.AsSpan(start, m), g);
+                    if (softmax is not null)
+                    {
+                        Span<float> g2 = grad2.AsSpan(0, m * targetDimension);
+                        float sl = softmax.Compute(outp, tb.AsSpan(0, m * targetDimension), m, g2);
+                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(g, o.WordLossWeight, g2, g);
+                        wl = sl + (o.WordLossWeight * wl);
+                    }
+                    lossSum += wl;
+                }
+                else lossSum += softmax is not null ? softmax.Compute(outp, tb.AsSpan(0, m * targetDimension), m, g)
                     : hinge ? RankHingeLoss.Compute(outp, tb.AsSpan(0, m * targetDimension), m, targetDimension, negatives, o.Margin, g)
                     : CosineLoss.Compute(outp, tb.AsSpan(0, m * targetDimension), m, targetDimension, g);
                 net.Backward(x, g);
@@ -185,7 +228,14 @@ public sealed class DeviseTrainer
             if (nVal > 0)
             {
                 net.ForwardEval(validationFeatures, nVal, valOut);
-                valLoss = softmax is not null ? softmax.Compute(valOut.AsSpan(0, nVal * targetDimension), validationTargets, nVal, default)
+                ReadOnlySpan<float> vo = valOut.AsSpan(0, nVal * targetDimension);
+                valLoss = wordCosines is not null
+                    ? (wordHinge is not null ? wordHinge.Compute(vo, validationLabels!, valRows, default, null)
+                        : wordSigmoid is not null ? wordSigmoid.Compute(vo, validationLabels!, valRows, default)
+                        : wordQuery!.Compute(vo, validationLabels!, valRows, default))
+                        * (softmax is not null ? o.WordLossWeight : 1f)
+                        + (softmax is not null ? softmax.Compute(vo, validationTargets, nVal, default) : 0f)
+                    : softmax is not null ? softmax.Compute(valOut.AsSpan(0, nVal * targetDimension), validationTargets, nVal, default)
                     : hinge ? RankHingeLoss.Compute(valOut.AsSpan(0, nVal * targetDimension), validationTargets, nVal, targetDimension, negatives, o.Margin, default)
                     : CosineLoss.Compute(valOut.AsSpan(0, nVal * targetDimension), validationTargets, nVal, targetDimension, default);
             }

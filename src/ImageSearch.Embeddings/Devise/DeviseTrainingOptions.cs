@@ -31,6 +31,22 @@ public enum DeviseLoss
     WordSoftmax = 2,
 }
 
+/// <summary>Losses over per-row positive words (tuning experiments; see <see cref="DeviseTrainingOptions.WordLoss"/>).</summary>
+internal enum WordLabelLoss
+{
+    /// <summary>None: <see cref="DeviseTrainingOptions.Loss"/> applies.</summary>
+    None = 0,
+
+    /// <summary><see cref="WordHingeLoss"/>: margin <see cref="DeviseTrainingOptions.Margin"/>, <see cref="DeviseTrainingOptions.NegativeSamples"/> negatives.</summary>
+    Hinge = 1,
+
+    /// <summary><see cref="WordSigmoidLoss"/>: scale <see cref="DeviseTrainingOptions.SoftmaxScale"/>.</summary>
+    Sigmoid = 2,
+
+    /// <summary><see cref="WordQueryLoss"/> (each word ranks the batch's rows): scale <see cref="DeviseTrainingOptions.SoftmaxScale"/>.</summary>
+    Query = 3,
+}
+
 /// <summary>How the learning rate moves over the planned training steps.</summary>
 public enum LearningRateSchedule
 {
@@ -129,6 +145,21 @@ public sealed record DeviseTrainingOptions
     /// <summary>Scale (inverse temperature) of the cosines in <see cref="DeviseLoss.WordSoftmax"/>; ignored by the other losses.</summary>
     public float SoftmaxScale { get; init; } = 10f;
 
+    /// <summary>
+    /// Tuning experiments only: a loss over per-row positive words (the internal <c>DeviseTrainer.Train</c> overload
+    /// with <see cref="WordLabels"/>); when set it replaces <see cref="Loss"/>.
+    /// </summary>
+    internal WordLabelLoss WordLoss { get; init; }
+
+    /// <summary>
+    /// With <see cref="Loss"/> = <see cref="DeviseLoss.WordSoftmax"/> and a <see cref="WordLoss"/>, the loss is the
+    /// softmax plus this weight times the word loss (two terms); otherwise ignored.
+    /// </summary>
+    internal float WordLossWeight { get; init; } = 1f;
+
+    /// <summary>Negatives sampled per row by <see cref="WordLabelLoss.Hinge"/>; 0 for every non-positive listed word.</summary>
+    internal int NegativeSamples { get; init; }
+
     /// <summary>Momentum of the batch-norm running statistics.</summary>
     public float BatchNormMomentum { get; init; } = 0.1f;
 
@@ -167,6 +198,9 @@ public sealed record DeviseTrainingOptions
         Range(SoftmaxScale > 0f && SoftmaxScale <= 100f, nameof(SoftmaxScale), SoftmaxScale, "Must be in (0, 100].");
         Range(Enum.IsDefined(Loss), nameof(Loss), Loss, "Unknown loss.");
         Range(Enum.IsDefined(InputNormalization), nameof(InputNormalization), InputNormalization, "Unknown input normalisation.");
+        Range(Enum.IsDefined(WordLoss), nameof(WordLoss), WordLoss, "Unknown word loss.");
+        Range(WordLossWeight >= 0f && float.IsFinite(WordLossWeight), nameof(WordLossWeight), WordLossWeight, "Must be non-negative and finite.");
+        Range(NegativeSamples >= 0, nameof(NegativeSamples), NegativeSamples, "Must be non-negative.");
         Range(Patience >= 0, nameof(Patience), Patience, "Must be non-negative.");
         Range(BatchNormMomentum > 0f && BatchNormMomentum <= 1f, nameof(BatchNormMomentum), BatchNormMomentum, "Must be in (0, 1].");
         Range(BatchNormEpsilon > 0f, nameof(BatchNormEpsilon), BatchNormEpsilon, "Must be positive.");

@@ -187,6 +187,99 @@ public class GradientCheckTests
         Assert.Equal(expected, new WordSoftmaxLoss(w, 3, s, 1).Compute([5, 0, 0], t, 1, default), 5);
     }
 
+    // Each row's positives: its own word (weight 0.7) and the word three on (0.3), as DescriptionTargets weighs a label and a caption word.
+    private static WordLabels TwoPositives(int batch, int words)
+        => new(Enumerable.Range(0, batch).Select(r => (IReadOnlyList<KeyValuePair<int, float>>)[new(r % words, 0.7f), new((r + 3) % words, 0.3f)]).ToArray(), words);
+
+    [Fact]
+    public void WordHingeLoss_gradient_matches_finite_differences()
+    {
+        int batch = 5, dim = 6, words = 7;
+        float[] w = Gaussian(words * dim, 40), p = Gaussian(batch * dim, 41), g = new float[batch * dim];
+        var loss = new WordHingeLoss(new WordCosines(w, dim, threads: 1), margin: 0.5f, negatives: 0);
+        WordLabels labels = TwoPositives(batch, words);
+        int[] rows = [0, 1, 2, 3, 4];
+        double Loss() => loss.Compute(p, labels, rows, default, null);
+        loss.Compute(p, labels, rows, g, null);
+        Assert.True(Loss() > 0);
+        AssertGradient(Numeric(p, Loss, 1e-3f), g, "dp", 2e-2);
+    }
+
+    [Fact]
+    public void WordHingeLoss_is_the_weighted_mean_hinge_over_the_other_words()
+    {
+        // Words e1, e2, e3; positive e1 (weight 1); prediction along e2: cosines (0, 1, 0) -> mean(0.5 - 0 + 1, 0.5 - 0 + 0) = 1.
+        float[] w = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+        var labels = new WordLabels([[new(0, 1f)]], 3);
+        Assert.Equal(1f, new WordHingeLoss(new WordCosines(w, 3, 1), 0.5f, 0).Compute([0, 3, 0], labels, [0], default, null), 5);
+        // Sampled negatives come from the other words only: along e1 every hinge is 0.5 - 1 + 0 < 0.
+        Assert.Equal(0f, new WordHingeLoss(new WordCosines(w, 3, 1), 0.5f, 1).Compute([2, 0, 0], labels, [0], default, new DeviseRandom(1)), 5);
+    }
+
+    [Fact]
+    public void WordSigmoidLoss_gradient_matches_finite_differences()
+    {
+        int batch = 5, dim = 6, words = 7;
+        float[] w = Gaussian(words * dim, 50), p = Gaussian(batch * dim, 51), g = new float[batch * dim];
+        WordLabels labels = TwoPositives(batch, words);
+        var loss = new WordSigmoidLoss(new WordCosines(w, dim, threads: 1), scale: 4f, labels);
+        int[] rows = [0, 1, 2, 3, 4];
+        double Loss() => loss.Compute(p, labels, rows, default);
+        loss.Compute(p, labels, rows, g);
+        AssertGradient(Numeric(p, Loss, 1e-3f), g, "dp", 2e-2);
+    }
+
+    [Fact]
+    public void WordSigmoidLoss_is_the_logistic_loss_with_the_prior_as_bias()
+    {
+        // Words e1, e2; one training row holding e1 with label 1: priors (1.5/2, 0.5/2), biases ln 3 and -ln 3.
+        float[] w = [1, 0, 0, 1];
+        var labels = new WordLabels([[new(0, 1f)]], 2);
+        const float s = 2f;
+        double z1 = s + Math.Log(3), z2 = -Math.Log(3); // prediction along e1
+        double expected = Math.Log(1 + Math.Exp(z1)) - z1 + Math.Log(1 + Math.Exp(z2));
+        Assert.Equal(expected, new WordSigmoidLoss(new WordCosines(w, 2, 1), s, labels).Compute([3, 0], labels, [0], default), 5);
+    }
+
+    [Fact]
+    public void WordQueryLoss_gradient_matches_finite_differences()
+    {
+        int batch = 5, dim = 6, words = 7;
+        float[] w = Gaussian(words * dim, 60), p = Gaussian(batch * dim, 61), g = new float[batch * dim];
+        WordLabels labels = TwoPositives(batch, words);
+        var loss = new WordQueryLoss(new WordCosines(w, dim, threads: 1), scale: 4f);
+        int[] rows = [0, 1, 2, 3, 4];
+        double Loss() => loss.Compute(p, labels, rows, default);
+        loss.Compute(p, labels, rows, g);
+        Assert.True(Loss() > 0);
+        AssertGradient(Numeric(p, Loss, 1e-3f), g, "dp", 2e-2);
+    }
+
+    [Fact]
+    public void WordQueryLoss_is_the_cross_entropy_of_ranking_the_rows_per_word()
+    {
+        // Words e1, e2; row 0 holds e1, row 1 holds e2. Predictions e1 and e2: for each word the logits over the two rows
+        // are (s, 0) or (0, s), with the holder first, so each word's loss is -log(e^s / (e^s + 1)).
+        float[] w = [1, 0, 0, 1];
+        var labels = new WordLabels([[new(0, 1f)], [new(1, 1f)]], 2);
+        const float s = 3f;
+        double expected = -Math.Log(Math.Exp(s) / (Math.Exp(s) + 1));
+        Assert.Equal(expected, new WordQueryLoss(new WordCosines(w, 2, 1), s).Compute([1, 0, 0, 2], labels, [0, 1], default), 5);
+        // A word every row holds (or none) ranks nothing: no loss.
+        var all = new WordLabels([[new(0, 1f)], [new(0, 1f)]], 2);
+        Assert.Equal(0f, new WordQueryLoss(new WordCosines(w, 2, 1), s).Compute([1, 0, 0, 2], all, [0, 1], default));
+    }
+
+    [Fact]
+    public void WordLabels_refuse_empty_rows_bad_indices_and_weights()
+    {
+        Assert.Throws<ArgumentException>(() => new WordLabels([[]], 3));
+        Assert.Throws<ArgumentException>(() => new WordLabels([[new(3, 1f)]], 3));
+        Assert.Throws<ArgumentException>(() => new WordLabels([[new(0, 1f), new(0, 0.5f)]], 3));
+        Assert.Throws<ArgumentException>(() => new WordLabels([[new(0, 0f)]], 3));
+        Assert.Throws<ArgumentException>(() => new WordLabels([[new(0, float.NaN)]], 3));
+    }
+
     [Fact]
     public void Whole_network_backward_matches_finite_differences()
     {
