@@ -64,6 +64,31 @@ public sealed record DeviseEvaluationOptions
     /// <summary>Tuning only: this many of the most frequent vocabulary words join the word softmax as extra negatives (0: none, the kept recipe).</summary>
     public int ExtraSoftmaxWords { get; init; }
 
+    /// <summary>
+    /// Tuning only: train with a loss over each photo's positive words instead of <see cref="DeviseTrainingOptions.Loss"/>
+    /// (needs <see cref="Descriptions"/>): <c>"hinge"</c> (DeViSE's hinge rank loss, weighted positives = the label and
+    /// the caption words, margin <see cref="DeviseTrainingOptions.Margin"/>, <see cref="NegativeSamples"/> sampled
+    /// other words) or <c>"sigmoid"</c> (one logistic loss per listed word, scale <see cref="DeviseTrainingOptions.SoftmaxScale"/>) or <c>"query"</c> (each word
+    /// ranks the batch's photos: a softmax over the batch per word);
+    /// <see langword="null"/> for none.
+    /// </summary>
+    public string? WordLoss { get; init; }
+
+    /// <summary>
+    /// Tuning only: with <see cref="DeviseTrainingOptions.Loss"/> = <see cref="DeviseLoss.WordSoftmax"/> and a
+    /// <see cref="WordLoss"/>, the loss is the softmax plus this weight times the word loss.
+    /// </summary>
+    public float WordLossWeight { get; init; } = 1f;
+
+    /// <summary>Tuning only: negatives sampled per photo by the hinge word loss (0: every listed word that is not a positive).</summary>
+    public int NegativeSamples { get; init; }
+
+    /// <summary>
+    /// Tuning only, with the sigmoid word loss: a caption word's label is the share of the photo's captions that use it
+    /// (<see langword="true"/>) instead of 1 for any use.
+    /// </summary>
+    public bool SigmoidCaptionShare { get; init; }
+
     /// <summary>Label-to-word mapping; the library's general default (it maps all 20 Pascal labels: <c>diningtable</c> -> <c>dining table</c>, ...).</summary>
     public LabelWordMap Labels { get; init; } = LabelWordMap.Default;
 
@@ -368,6 +393,18 @@ public static class DeviseEvaluation
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(words);
         ArgumentNullException.ThrowIfNull(options);
+        if (options.WordLoss is { } wordLoss)
+        {
+            if (options.Descriptions is null) throw new ArgumentException("A word loss needs Descriptions.", nameof(options));
+            WordLabelLoss kind = wordLoss switch
+            {
+                "hinge" => WordLabelLoss.Hinge,
+                "sigmoid" => WordLabelLoss.Sigmoid,
+                "query" => WordLabelLoss.Query,
+                _ => throw new ArgumentException($"Unknown word loss {wordLoss} (hinge, sigmoid, query).", nameof(options)),
+            };
+            options = options with { Training = options.Training with { WordLoss = kind, NegativeSamples = options.NegativeSamples, WordLossWeight = options.WordLossWeight } };
+        }
         int n = labels.Length, d = featureDimension, wd = words.Dimension, classes = classNames.Count;
         MappedLabel[] mapped = options.Labels.MapAll(classNames, words);
         (int[] train, int[] val, int[] held) = StratifiedSplit(labels, classes, options);
@@ -407,6 +444,32 @@ public static class DeviseEvaluation
             softmaxWords = [.. list];
         }
         ReadOnlySpan<float> Target(int i) => target(i);
+        Func<int, KeyValuePair<int, float>[]>? positives = null;
+        if (options.Descriptions is { } dOptions && options.Training.WordLoss != WordLabelLoss.None)
+        {
+            // Tuning only: each photo's positives over the word list (class words first, then the vocabulary).
+            var targets = new DescriptionTargets(words, train.Select(i => descriptions![i]), dOptions);
+            var position = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int j = 0; j < targets.Vocabulary.Count; j++) position[targets.Vocabulary[j]] = classes + j;
+            // The hinge takes the softmax's weights (label share + IDF); the per-word losses a label per word.
+            bool sigmoid = options.Training.WordLoss != WordLabelLoss.Hinge;
+            positives = i =>
+            {
+                var row = new List<KeyValuePair<int, float>>();
+                var weighed = targets.WeighWords(descriptions![i]);
+                float labelShare = weighed.Count == 0 ? 1f : dOptions.LabelWeight;
+                row.Add(new(labels[i], sigmoid ? 1f : labelShare));
+                string[] lines = (descriptions[i] ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                foreach (var (w, q) in weighed)
+                {
+                    float y = !sigmoid ? (1f - labelShare) * q
+                        : options.SigmoidCaptionShare ? lines.Count(l => DescriptionTargets.Tokenize(l).Contains(w)) / (float)Math.Max(lines.Length, 1)
+                        : 1f;
+                    if (y > 0f) row.Add(new(position[w], y));
+                }
+                return [.. row];
+            };
+        }
 
         float[] trainX = Rows(train, i => features.AsSpan(i * d, d), d), trainY = Rows(train, Target, wd);
         if (options.TrainOnViews && views.Count > 0)
@@ -424,7 +487,17 @@ public static class DeviseEvaluation
         }
 
         var trainer = new DeviseTrainer(options.Training);
-        var result = trainer.Train(trainX, trainY, Rows(val, Feature, d), Rows(val, Target, wd), softmaxWords, d, wd);
+        WordLabels? trainLabels = null, valLabels = null;
+        if (positives is not null)
+        {
+            var rowsOnce = train.Select(positives).ToArray();
+            var all = new List<IReadOnlyList<KeyValuePair<int, float>>>();
+            int copies = trainX.Length / (train.Length * d); // the photo and each view, in that order
+            for (int c = 0; c < copies; c++) all.AddRange(rowsOnce);
+            trainLabels = new WordLabels(all, softmaxWords.Length / wd);
+            valLabels = new WordLabels(val.Select(positives).ToArray(), softmaxWords.Length / wd);
+        }
+        var result = trainer.Train(trainX, trainY, Rows(val, Feature, d), Rows(val, Target, wd), softmaxWords, trainLabels, valLabels, d, wd);
         log?.WriteLine($"trained in {result.History.Elapsed.TotalSeconds:F1} s: {result.History.Epochs.Count} epochs, best {result.History.BestEpoch}");
         DeviseHead head = result.Head;
 
