@@ -12,7 +12,7 @@ using ImageSearch.Evaluation;
 //          --descriptions (train on captions: class word + caption content words) --label-weight X --weighting uniform|frequency|idf --min-photos N
 //          --caption-references (validation folds: ceiling, class oracle and per-word linear probe of caption-word precision@10)
 //          --caption-candidates (print the most frequent content words of the training part's captions; how the second list was made)
-//          --tune --variant "SETTINGS" (repeatable: each a set of the training/description options above, compared on the same folds)
+//          --tune --variant "SETTINGS" (repeatable: each a set of the training/description options above, or --hubness ALPHA, compared on the same folds)
 //          --tune [--grid-label-weight a,b--grid-lr a,b --grid-wd a,b --grid-epochs a,b --grid-dropout a,b --folds N]
 //                 grid search printing only scores on validation folds of the training part (never held-out ones)
 using System.Globalization;
@@ -266,6 +266,7 @@ static DeviseEvaluationOptions ApplyVariant(DeviseEvaluationOptions o, string va
             case "--word-loss": o = o with { WordLoss = a[++i] }; break;
             case "--negatives": o = o with { NegativeSamples = I() }; break;
             case "--word-weight": o = o with { WordLossWeight = F() }; break;
+            case "--hubness": o = o with { HubnessCorrection = F() }; break;
             case "--margin": t = t with { Margin = F() }; break;
             case "--scale": t = t with { SoftmaxScale = F() }; break;
             case "--lr": t = t with { LearningRate = F() }; break;

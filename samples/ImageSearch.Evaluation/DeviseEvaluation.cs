@@ -80,6 +80,13 @@ public sealed record DeviseEvaluationOptions
     /// </summary>
     public float WordLossWeight { get; init; } = 1f;
 
+    /// <summary>
+    /// Tuning only (validation measures): rank photos for a word query by <c>cos(p, w) - alpha r_p</c>, where <c>r_p</c> is the
+    /// mean cosine of the photo to its 10 nearest tag words (a hubness correction, as CSLS does; a photo's own tag order
+    /// does not change). 0 (the default): plain cosine.
+    /// </summary>
+    public float HubnessCorrection { get; init; }
+
     /// <summary>Tuning only: negatives sampled per photo by the hinge word loss (0: every listed word that is not a positive).</summary>
     public int NegativeSamples { get; init; }
 
@@ -504,7 +511,33 @@ public static class DeviseEvaluation
         var tagger = new DeviseTagger(words, options.TagVocabulary);
         (double top1, double top5, double[] perClass, ImageTags[] heldTags, float[] heldVectors) = TagAccuracy(head, tagger, held, labels, mapped, Feature, classes);
         (double vTop1, double vTop5, _, _, float[] valVectors) = TagAccuracy(head, tagger, val, labels, mapped, Feature, classes);
-        double vPrec = RPrecision(val, valVectors, labels, mapped, wd);
+        float[]? hub = null;
+        if (options.HubnessCorrection > 0)
+        {
+            hub = new float[val.Length];
+            ImageTags[] near = tagger.TagBatch(valVectors, 10);
+            for (int r = 0; r < val.Length; r++) hub[r] = options.HubnessCorrection * near[r].Tags.Average(t => 1f - t.CosineDistance);
+        }
+        // The validation photos ranked for a query vector (with the hubness correction when set).
+        int[] ValRank(ReadOnlySpan<float> query, int take)
+        {
+            var score = new float[val.Length];
+            float qn = TensorPrimitives.Norm(query);
+            for (int r = 0; r < val.Length; r++)
+            {
+                ReadOnlySpan<float> v = valVectors.AsSpan(r * wd, wd);
+                score[r] = TensorPrimitives.Dot(v, query) / Math.Max(TensorPrimitives.Norm(v) * qn, 1e-12f) - (hub?[r] ?? 0f);
+            }
+            var order = Enumerable.Range(0, val.Length).ToArray();
+            Array.Sort(score.Select(x => -x).ToArray(), order);
+            return order.Take(take).ToArray();
+        }
+        double vPrec = hub is null ? RPrecision(val, valVectors, labels, mapped, wd)
+            : Enumerable.Range(0, classes).Where(c => val.Any(i => labels[i] == c)).Average(c =>
+            {
+                int relevant = val.Count(i => labels[i] == c);
+                return ValRank(mapped[c].Vector, relevant).Count(r => labels[val[r]] == c) / (double)relevant;
+            });
 
         int k = options.PrecisionAt;
         var keys = new long[held.Length];
@@ -545,7 +578,11 @@ public static class DeviseEvaluation
         var valIndex = new ExactIndex(wd, DistanceMetric.Cosine);
         valIndex.AddRange(Enumerable.Range(0, val.Length).Select(i => (long)i).ToArray(), valVectors);
         // Validation: 80 photos, so a word counts from 5 photos; both lists together (what tuning compares).
-        List<QueryPrecision> valCaption = CaptionPrecision(options.CaptionWords.Concat(options.SecondCaptionWords).Distinct(), val, valIndex, 5);
+        List<QueryPrecision> valCaption = hub is null ? CaptionPrecision(options.CaptionWords.Concat(options.SecondCaptionWords).Distinct(), val, valIndex, 5)
+            : options.CaptionWords.Concat(options.SecondCaptionWords).Distinct()
+                .Where(w => !classWords.Contains(w) && words.Contains(w) && val.Count(i => captionWords[i].Contains(w)) >= 5)
+                .Select(w => new QueryPrecision(w, val.Count(i => captionWords[i].Contains(w)), ValRank(words.GetVector(w), k).Count(r => captionWords[val[r]].Contains(w)) / (double)k))
+                .ToList();
 
         var examples = new List<(string, string, ImageTags)>();
         for (int c = 0; c < classes; c += 4)
