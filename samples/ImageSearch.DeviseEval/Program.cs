@@ -148,13 +148,13 @@ if (references)
 {
     // What limits caption-word precision, on validation folds only (docs/evaluation.md): the ceiling the relevance rule
     // allows, a class oracle (true class known, words ranked by their rate in that class's training captions) and a
-    // linear probe per word on the frozen features (the best of three L2 penalties: optimistic by construction).
+    // linear probe per word on the frozen features (the best of four L2 penalties: optimistic by construction).
     var data = await Load();
     int d = data.FeatureDimension;
     var mean = (float[])data.Features.Clone();
     foreach (float[] v in data.Views) System.Numerics.Tensors.TensorPrimitives.Add(mean, v, mean);
     System.Numerics.Tensors.TensorPrimitives.Multiply(mean, 1f / (data.Views.Count + 1), mean);
-    double[] l2s = [0.01, 0.1, 1];
+    double[] l2s = [0.01, 0.1, 1, 10];
     double ceil = 0, oracle = 0;
     var probes = new double[l2s.Length];
     for (int f = 0; f < folds; f++)
