@@ -151,7 +151,7 @@ internal sealed class HnswGraph
             var rows = new float[Store.PageCount][];
             for (int i = 0; i < rows.Length; i++)
             {
-                rows[i] = Store.GetPage(i).F32!;
+                rows[i] = Store.GetPage(i).F32Array;
             }
 
             Volatile.Write(ref _rowPages, rows);
@@ -241,7 +241,7 @@ internal sealed class HnswGraph
         VectorStore.Page page = Store.GetPage(slot >> _rowShift);
         int row = slot & _rowMask;
         // The codes are inside their page: pages hold RowsPerPage full rows, and row is below RowsPerPage.
-        ref byte codes = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(page.I8!), row * Dimension);
+        ref byte codes = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(page.I8Array), row * Dimension);
         float dot = query[Dimension] + RowDistance.ScaledCodeDot(ref MemoryMarshal.GetReference(query), ref codes, Dimension);
         return _l2 ? query[Dimension + 1] - (2 * dot) + page.NormSquared![row] : 1f - dot;
     }
@@ -267,7 +267,7 @@ internal sealed class HnswGraph
         if (Sse.IsSupported && codes)
         {
             // The row's codes (pages on the large object heap, as below): two lines cover 128 dimensions.
-            ref byte first = ref MemoryMarshal.GetArrayDataReference(Store.GetPage(slot >> _rowShift).I8!);
+            ref byte first = ref MemoryMarshal.GetArrayDataReference(Store.GetPage(slot >> _rowShift).I8Array);
             byte* c = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref first, (slot & _rowMask) * Dimension));
             Sse.Prefetch0(c);
             Sse.Prefetch0(c + 64);
