@@ -29,8 +29,8 @@ internal sealed partial class IndexFileReader
         BeginSection(SectionTags.Keys, (long)slots * sizeof(long));
         for (int p = 0; p < pageCount; p++)
         {
-            keys[p] = new long[rowsPerPage]; // full pages, as managed ones: scans size buffers from Keys.Length
-            Read<long>(keys[p].AsSpan(0, Math.Min(rowsPerPage, slots - (p * rowsPerPage))));
+            keys[p] = new long[Math.Min(rowsPerPage, slots - (p * rowsPerPage))]; // the last page's only as long as its rows
+            Read<long>(keys[p]);
         }
 
         EndSection();
@@ -42,7 +42,7 @@ internal sealed partial class IndexFileReader
         {
             int start = p * rowsPerPage, rows = Math.Min(rowsPerPage, slots - start);
             Read(flags.AsSpan(0, rows));
-            deleted[p] = new bool[rowsPerPage];
+            deleted[p] = new bool[rows];
             for (int i = 0; i < rows; i++)
             {
                 if (flags[i] > 1)

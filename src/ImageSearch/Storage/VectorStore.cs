@@ -338,6 +338,7 @@ internal sealed class VectorStore
     public void RebuildKeyMap(bool collectFreeSlots)
     {
         _slotByKey.Clear();
+        _slotByKey.EnsureCapacity(SlotCount); // one allocation, no rehashing: the key map is most of the cost of opening a mapped index
         _freeSlots.Clear();
         int live = 0;
         for (int slot = SlotCount - 1; slot >= 0; slot--)
