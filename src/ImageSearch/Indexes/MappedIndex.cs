@@ -54,6 +54,8 @@ public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
     /// <returns>The index; dispose it to release the file.</returns>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="IOException">The file cannot be opened or mapped (for example, locked by another process).</exception>
+    /// <exception cref="UnauthorizedAccessException">The path is a folder, or the file may not be read.</exception>
     /// <exception cref="InvalidDataException">The file is empty, not an index file, from an unsupported version,
     /// truncated, or fails a checked checksum; the message names the file and the problem. Nothing stays open.</exception>
     /// <exception cref="NotSupportedException">The file holds an HNSW index, or an Int8 index that keeps f32 rows
