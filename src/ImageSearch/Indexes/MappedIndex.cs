@@ -1,11 +1,12 @@
 namespace ImageSearch;
 
 /// <summary>
-/// A saved exact index searched in place from its file through a read-only memory mapping: opening reads the header
-/// and the small sections (keys, live flags, Int8 quantiser) and does not read the rows, so it takes milliseconds
-/// whatever the file's size and the first search can start at once; the operating system pages rows in as searches
-/// touch them. Searches return exactly what <see cref="ExactIndex.Load(string)"/> of the same file returns (same keys,
-/// bit-identical distances, same tie order), since they run the same code over the same bytes.
+/// A saved index searched in place from its file through a read-only memory mapping: opening reads the header and the
+/// small sections (keys, live flags, Int8 quantiser; for HNSW also the graph) and does not read the rows, so an exact
+/// index opens in milliseconds whatever the file's size and the first search can start at once; the operating system
+/// pages rows in as searches touch them. Searches return exactly what <see cref="VectorIndex.Load(string)"/> of the
+/// same file returns (same keys, bit-identical distances, same tie order), since they run the same code over the same
+/// bytes.
 /// </summary>
 /// <remarks>
 /// <para>Checksums: <see cref="Open"/> checks the header and every section except the rows (<c>VECS</c>), whose
@@ -14,9 +15,11 @@ namespace ImageSearch;
 /// section. Searches never check it: a corrupt row gives wrong distances, not an exception, until
 /// <see cref="VerifyChecksums"/> is called. Use <see cref="VectorIndex.Load(string)"/> where every byte must be checked
 /// before use.</para>
-/// <para>Read-only: there is no add or remove; load the file with <see cref="ExactIndex.Load(string)"/> to change it.
-/// Supported: <see cref="VectorElementType.Float32"/>, <see cref="VectorElementType.Float16"/> and
-/// <see cref="VectorElementType.Int8"/> exact indexes, except Int8 that keeps f32 rows (see <see cref="Open"/>).</para>
+/// <para>Read-only: there is no add or remove; load the file with <see cref="VectorIndex.Load(string)"/> to change it.
+/// Supported: <see cref="ExactIndex"/> files with <see cref="VectorElementType.Float32"/>,
+/// <see cref="VectorElementType.Float16"/> or <see cref="VectorElementType.Int8"/> rows (not Int8 that keeps f32 rows),
+/// and <see cref="HnswIndex"/> files with f32 or f16 rows, whose graph is read (and checked) at open as
+/// <see cref="HnswIndex.Load(string)"/> reads it; see <see cref="Open"/>.</para>
 /// <para>The file underneath: the index keeps the file open and mapped until <see cref="Dispose"/>. Saving over the
 /// path (this library's saves write a new file and rename it over the old one) or deleting it does not affect an open
 /// index on Linux and macOS: it keeps reading the old file's data. Windows refuses to replace or delete a mapped file
@@ -32,11 +35,11 @@ namespace ImageSearch;
 public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
 {
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
-    private readonly ExactIndex _index;
+    private readonly IVectorIndex _index; // an ExactIndex or HnswIndex over a mapped store; only its reading members are exposed
     private readonly MappedFile _file;
     private bool _disposed; // written under the writer lock, read under the reader lock
 
-    private MappedIndex(string path, MappedFile file, ExactIndex index)
+    private MappedIndex(string path, MappedFile file, IVectorIndex index)
     {
         Path = path;
         _file = file;
@@ -44,8 +47,7 @@ public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
     }
 
     /// <summary>
-    /// Opens an exact index file saved by <see cref="VectorIndexExtensions.Save(IVectorIndex, string)"/> without
-    /// reading its rows.
+    /// Opens an index file saved by <see cref="VectorIndexExtensions.Save(IVectorIndex, string)"/> without reading its rows.
     /// </summary>
     /// <param name="path">The index file.</param>
     /// <param name="verifyChecksums"><see langword="true"/> to check every section's checksum before returning (reads
@@ -58,8 +60,9 @@ public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
     /// <exception cref="UnauthorizedAccessException">The path is a folder, or the file may not be read.</exception>
     /// <exception cref="InvalidDataException">The file is empty, not an index file, from an unsupported version,
     /// truncated, or fails a checked checksum; the message names the file and the problem. Nothing stays open.</exception>
-    /// <exception cref="NotSupportedException">The file holds an HNSW index, or an Int8 index that keeps f32 rows
-    /// (loading recomputes a bound per row from every row); use <see cref="VectorIndex.Load(string)"/>.</exception>
+    /// <exception cref="NotSupportedException">The file holds an Int8 index that keeps f32 rows (loading recomputes a
+    /// bound per row from every row), or an Int8 HNSW index (its graph reads codes from managed pages); use
+    /// <see cref="VectorIndex.Load(string)"/>.</exception>
     /// <exception cref="PlatformNotSupportedException">The process is not x64 or Arm64: rows are read in place at
     /// offsets that are not aligned to their element size.</exception>
     public static MappedIndex Open(string path, bool verifyChecksums = false)
@@ -79,17 +82,24 @@ public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
 
         try
         {
-            VectorStore store;
+            IVectorIndex index;
             using (UnmanagedMemoryStream view = file.OpenStream())
             {
                 var reader = new IndexFileReader(view);
-                if (reader.Header.Kind != IndexKind.Exact)
+                if (reader.Header.Kind == IndexKind.Hnsw)
                 {
-                    throw new NotSupportedException($"'{path}' holds an HNSW index; only exact indexes can be mapped. Use VectorIndex.Load.");
-                }
+                    if (reader.Header.ElementType == VectorElementType.Int8)
+                    {
+                        throw new NotSupportedException($"'{path}' holds an Int8 HNSW index, which cannot be mapped (its graph reads codes from managed pages). Use VectorIndex.Load.");
+                    }
 
-                store = reader.ReadMappedStore(file);
-                reader.ReadEnd();
+                    index = HnswIndex.ReadMapped(reader, file); // reads the end marker
+                }
+                else
+                {
+                    index = ExactIndex.Over(reader.ReadMappedStore(file));
+                    reader.ReadEnd();
+                }
             }
 
             if (verifyChecksums)
@@ -97,7 +107,7 @@ public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
                 IndexFileReader.VerifyChecksums(file);
             }
 
-            return new MappedIndex(path, file, ExactIndex.Over(store));
+            return new MappedIndex(path, file, index);
         }
         catch (InvalidDataException e)
         {
@@ -127,7 +137,7 @@ public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
     public int Count => _index.Count;
 
     /// <inheritdoc/>
-    /// <remarks>Here: the removed slots saved in the file (a mapped index cannot compact them).</remarks>
+    /// <remarks>Here: the removed vectors saved in the file (a mapped index cannot compact them).</remarks>
     public int DeletedCount => _index.DeletedCount;
 
     /// <summary>Most threads <see cref="SearchBatch"/> may use; <see langword="null"/> (the default) means every core.</summary>

@@ -193,14 +193,58 @@ public sealed class MappedIndexTests : IDisposable
         File.Delete(path);
     }
 
+    [Theory]
+    [InlineData(DistanceMetric.Cosine, VectorElementType.Float32)]
+    [InlineData(DistanceMetric.SquaredL2, VectorElementType.Float32)]
+    [InlineData(DistanceMetric.InnerProduct, VectorElementType.Float16)]
+    public void HnswSearchesReturnExactlyWhatTheLoadedIndexReturns(DistanceMetric metric, VectorElementType type)
+    {
+        const int count = 20_000; // two pages of rows (16,384 a page at dimension 64), the second partial
+        var hnsw = new HnswIndex(Dim, metric, new HnswOptions { M = 8, EfConstruction = 40, ElementType = type, Seed = 7 });
+        hnsw.AddRange(Enumerable.Range(0, count).Select(i => (long)i * 2).ToArray(), NaiveReference.RandomVectors(new Random(6), count, Dim));
+        for (long key = 0; key < count * 2L; key += 62)
+        {
+            hnsw.Remove(key); // tombstones route searches but are never results
+        }
+
+        string path = Path.Combine(_dir, "h.isidx");
+        hnsw.Save(path);
+        HnswIndex loaded = HnswIndex.Load(path);
+        using var mapped = MappedIndex.Open(path);
+        Assert.Equal(loaded.Count, mapped.Count);
+        Assert.Equal(loaded.DeletedCount, mapped.DeletedCount);
+        Assert.False(mapped.Contains(0));
+
+        float[] queries = NaiveReference.RandomVectors(new Random(18), 50, Dim);
+        var filter = new SearchOptions { Filter = key => key % 3 == 0, Ef = 60 };
+        for (int q = 0; q < 50; q++)
+        {
+            ReadOnlySpan<float> query = queries.AsSpan(q * Dim, Dim);
+            AssertIdentical(loaded.Search(query, 10), mapped.Search(query, 10));
+            AssertIdentical(loaded.Search(query, 5, filter), mapped.Search(query, 5, filter));
+        }
+
+        SearchResult[][] expected = loaded.SearchBatch(queries, 10), actual = mapped.SearchBatch(queries, 10);
+        for (int q = 0; q < expected.Length; q++)
+        {
+            AssertIdentical(expected[q], actual[q]);
+        }
+
+        float[] a = new float[Dim], b = new float[Dim];
+        Assert.True(loaded.TryGetVector(39_998, a));
+        Assert.True(mapped.TryGetVector(39_998, b));
+        Assert.Equal(a, b);
+        mapped.VerifyChecksums();
+    }
+
     [Fact]
     public void IndexesThatCannotBeMappedSayWhy()
     {
-        var hnsw = new HnswIndex(Dim, DistanceMetric.Cosine, new HnswOptions { M = 4, Seed = 1 });
+        var hnsw = new HnswIndex(Dim, DistanceMetric.Cosine, new HnswOptions { M = 4, Seed = 1, ElementType = VectorElementType.Int8 });
         hnsw.AddRange([1, 2], NaiveReference.RandomVectors(new Random(2), 2, Dim));
         string hnswPath = Path.Combine(_dir, "h.isidx");
         hnsw.Save(hnswPath);
-        Assert.Contains("HNSW", Assert.Throws<NotSupportedException>(() => MappedIndex.Open(hnswPath)).Message);
+        Assert.Contains("Int8 HNSW", Assert.Throws<NotSupportedException>(() => MappedIndex.Open(hnswPath)).Message);
 
         var keep = new ExactIndex(Dim, DistanceMetric.Cosine, VectorElementType.Int8, keepFloat32Rows: true);
         keep.AddRange([1, 2], NaiveReference.RandomVectors(new Random(2), 2, Dim));

@@ -38,6 +38,7 @@ internal sealed class HnswGraph
     private readonly int _rowMask;
     private readonly bool _l2;
     private readonly bool _f32;
+    private readonly bool _mapped; // f32 rows read in place from a mapped file, not from _rowPages
 
     private LinkPage[] _linkPages = [];
     private float[][] _rowPages = [];
@@ -75,6 +76,11 @@ internal sealed class HnswGraph
         _rowMask = store.RowsPerPage - 1;
         _l2 = store.Metric == DistanceMetric.SquaredL2;
         _f32 = store.HasFloat32Rows;
+        _mapped = store.IsMapped;
+        if (_mapped && store.ElementType == VectorElementType.Int8)
+        {
+            throw new NotSupportedException("An Int8 HNSW graph reads its codes from managed pages; it cannot run over mapped rows.");
+        }
     }
 
     public VectorStore Store { get; }
@@ -146,7 +152,7 @@ internal sealed class HnswGraph
             Volatile.Write(ref _linkPages, grown);
         }
 
-        if (_f32 && _rowPages.Length < Store.PageCount)
+        if (_f32 && !_mapped && _rowPages.Length < Store.PageCount)
         {
             var rows = new float[Store.PageCount][];
             for (int i = 0; i < rows.Length; i++)
@@ -157,7 +163,7 @@ internal sealed class HnswGraph
             Volatile.Write(ref _rowPages, rows);
         }
 
-        int capacity = Math.Min(_linkPages.Length * LinkPageSize, _f32 ? _rowPages.Length << _rowShift : Store.PageCount << _rowShift);
+        int capacity = Math.Min(_linkPages.Length * LinkPageSize, _f32 && !_mapped ? _rowPages.Length << _rowShift : Store.PageCount << _rowShift);
         if (capacity > _capacity)
         {
             Volatile.Write(ref _capacity, capacity);
@@ -208,13 +214,18 @@ internal sealed class HnswGraph
         if (_f32)
         {
             // The row is inside its page: pages hold RowsPerPage full rows, and slot & mask is below RowsPerPage.
-            ref float row = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_rowPages[slot >> _rowShift]), (slot & _rowMask) * Dimension);
+            ref float row = ref _mapped ? ref MappedRow(slot) : ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_rowPages[slot >> _rowShift]), (slot & _rowMask) * Dimension);
             ref float q = ref MemoryMarshal.GetReference(query);
             return _l2 ? RowDistance.SquaredL2(ref q, ref row, Dimension) : 1f - RowDistance.Dot(ref q, ref row, Dimension);
         }
 
         return Store.Distance(query, slot);
     }
+
+    /// <summary>The first element of a slot's f32 row in a mapped store (the page's span covers its used rows only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref float MappedRow(int slot)
+        => ref Unsafe.Add(ref MemoryMarshal.GetReference(Store.GetPage(slot >> _rowShift).F32), (slot & _rowMask) * Dimension);
 
     /// <summary>Distance from a prepared query (or an 8-bit traversal query) to a stored row, for callers outside the graph.</summary>
     public float DistanceTo(ReadOnlySpan<float> query, int slot) => Distance(query, slot);
@@ -251,7 +262,7 @@ internal sealed class HnswGraph
     {
         if (_f32)
         {
-            var row = new ReadOnlySpan<float>(_rowPages[a >> _rowShift], (a & _rowMask) * Dimension, Dimension);
+            ReadOnlySpan<float> row = _mapped ? Store.RowF32(a) : new ReadOnlySpan<float>(_rowPages[a >> _rowShift], (a & _rowMask) * Dimension, Dimension);
             return Distance(row, b);
         }
 
@@ -278,8 +289,10 @@ internal sealed class HnswGraph
         {
             // Rows live in pages of several MB on the large object heap, which the GC does not move, and a prefetch
             // of a stale address is harmless anyway: taking the raw address is safe here.
-            ref float start = ref MemoryMarshal.GetArrayDataReference(rows[slot >> _rowShift]);
-            byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref start, (slot & _rowMask) * Dimension));
+            // Mapped rows are outside the GC heap: their address is fixed.
+            byte* p = _mapped
+                ? (byte*)Unsafe.AsPointer(ref MappedRow(slot))
+                : (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(rows[slot >> _rowShift]), (slot & _rowMask) * Dimension));
             Sse.Prefetch0(p);
             Sse.Prefetch0(p + 64);
             Sse.Prefetch0(p + 128);
