@@ -67,14 +67,14 @@ public static class FuzzTargets
     }
 
     /// <summary>
-    /// <see cref="MappedIndex.Open"/> and what reads the mapped rows: a search, a batch, a vector, then
+    /// <see cref="MappedIndex.Open"/> (exact f32/f16/Int8/empty and HNSW f32/f16 seeds) and what reads the mapped rows: searches, a batch, a vector, then
     /// <see cref="MappedIndex.VerifyChecksums"/>. Each input gets its own file: a read abandoned on timeout may still
     /// have its file mapped, and rewriting a mapped file in place would fault that read.
     /// </summary>
     public static FuzzTarget IndexMapped(string scratch)
     {
         var seeds = new List<byte[]>();
-        foreach (var (type, metric, n, removed) in new[]
+        foreach (var (type, metric, n, removed) in new (VectorElementType, DistanceMetric, int, int)[]
         {
             (VectorElementType.Float32, DistanceMetric.Cosine, 20, 2), (VectorElementType.Float16, DistanceMetric.SquaredL2, 70, 5),
             (VectorElementType.Int8, DistanceMetric.InnerProduct, 30, 1), (VectorElementType.Float32, DistanceMetric.Cosine, 0, 0),
@@ -88,6 +88,14 @@ public static class FuzzTargets
             }
 
             seeds.Add(Save(index));
+        }
+
+        foreach (VectorElementType type in new[] { VectorElementType.Float32, VectorElementType.Float16 })
+        {
+            var hnsw = new HnswIndex(6, DistanceMetric.SquaredL2, new HnswOptions { M = 4, EfConstruction = 20, ElementType = type, Seed = 3 });
+            AddVectors(hnsw, 40, 6);
+            hnsw.Remove(2);
+            seeds.Add(Save(hnsw));
         }
 
         return new FuzzTarget("index-mapped", seeds, b =>
