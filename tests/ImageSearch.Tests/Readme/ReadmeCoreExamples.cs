@@ -28,7 +28,7 @@ public class ReadmeCoreExamples
 
             index.Save(path);                                        // atomic, checksummed
             IVectorIndex loaded = VectorIndex.Load(path);            // ExactIndex or HnswIndex, whichever was saved
-            using MappedIndex mapped = MappedIndex.Open(path);       // exact, read-only: opens without reading the rows
+            using MappedIndex mapped = MappedIndex.Open(path);       // read-only: opens without reading the rows
             SearchResult[] same = mapped.Search([1f, 0.05f, 0f], k: 2);   // what hits holds, bit for bit
             // END
 
