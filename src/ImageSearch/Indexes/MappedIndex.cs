@@ -22,15 +22,15 @@ namespace ImageSearch;
 /// <see cref="HnswIndex.Load(string)"/> reads it; see <see cref="Open"/>.</para>
 /// <para>The file underneath: the index keeps the file open and mapped until <see cref="Dispose"/>. Saving over the
 /// path (this library's saves write a new file and rename it over the old one) or deleting it does not affect an open
-/// index on Linux and macOS: it keeps reading the old file's data. Windows refuses to replace or delete a mapped file
-/// until <see cref="Dispose"/>. Writing into the file in place (no ImageSearch API does) changes what searches read;
+/// index on Linux and macOS: it keeps reading the old file's data (tested on Linux). Windows does not let a mapped file
+/// be replaced or deleted, so there such a save or delete fails until <see cref="Dispose"/> (not tested here). Writing into the file in place (no ImageSearch API does) changes what searches read;
 /// truncating it makes the next read of a lost page fault (SIGBUS on Unix), which ends the process.</para>
 /// <para>Thread-safety: all members are thread-safe; searches run concurrently. <see cref="Dispose"/> waits for
 /// running calls, then unmaps the file and closes its handle; the members that read the index then throw
 /// <see cref="ObjectDisposedException"/> (<see cref="Dimension"/>, <see cref="Metric"/>, <see cref="ElementType"/>,
 /// <see cref="Count"/>, <see cref="DeletedCount"/> and <see cref="Path"/> stay readable).</para>
 /// <para>Limits: those of <see cref="VectorIndex.Load(Stream)"/>; memory is the keys and flags (9 bytes a slot, plus
-/// the key map) and the pages of the file the operating system keeps cached.</para>
+/// the key map), an HNSW graph's links, and the pages of the file the operating system keeps cached.</para>
 /// </remarks>
 public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
 {
