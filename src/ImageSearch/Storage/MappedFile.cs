@@ -91,6 +91,14 @@ internal sealed unsafe class MappedFile : IDisposable
         return new ReadOnlySpan<T>(_base + offset, count);
     }
 
+    /// <summary>
+    /// A reference to the value at byte <paramref name="offset"/>, not checked: for a hot path (the HNSW graph's
+    /// distances) whose caller checked the range once, through <see cref="Span{T}"/>, and holds the lock under which
+    /// the mapping stays alive.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref T UncheckedRef<T>(long offset) where T : unmanaged => ref Unsafe.AsRef<T>(_base + offset);
+
     /// <summary><paramref name="length"/> bytes starting at <paramref name="offset"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The range is not inside the file.</exception>
     /// <exception cref="ObjectDisposedException">The mapping was released.</exception>

@@ -710,6 +710,12 @@ internal sealed class VectorStore
         /// <summary>Whether the page's rows are read from a mapped file (and cannot be written).</summary>
         public bool IsMapped => _file is not null;
 
+        /// <summary>The mapped file the rows are read from (null for a managed page).</summary>
+        public MappedFile? File => _file;
+
+        /// <summary>Where the page's rows start in <see cref="File"/>.</summary>
+        public long FileOffset => _offset;
+
         public bool HasF32 => _f32 is not null || (_file is not null && _type == VectorElementType.Float32);
 
         public bool HasF16 => _type == VectorElementType.Float16;

@@ -39,6 +39,8 @@ internal sealed class HnswGraph
     private readonly bool _l2;
     private readonly bool _f32;
     private readonly bool _mapped; // f32 rows read in place from a mapped file, not from _rowPages
+    private readonly MappedFile? _file; // mapped: the file and where each page's rows start in it
+    private readonly long[] _fileOffsets = [];
 
     private LinkPage[] _linkPages = [];
     private float[][] _rowPages = [];
@@ -80,6 +82,19 @@ internal sealed class HnswGraph
         if (_mapped && store.ElementType == VectorElementType.Int8)
         {
             throw new NotSupportedException("An Int8 HNSW graph reads its codes from managed pages; it cannot run over mapped rows.");
+        }
+
+        if (_mapped && _f32)
+        {
+            // Every page's rows were range-checked here once (F32 is a checked span); distances then read them unchecked.
+            _fileOffsets = new long[store.PageCount];
+            for (int i = 0; i < _fileOffsets.Length; i++)
+            {
+                VectorStore.Page page = store.GetPage(i);
+                _ = page.F32;
+                _file = page.File;
+                _fileOffsets[i] = page.FileOffset;
+            }
         }
     }
 
@@ -222,10 +237,10 @@ internal sealed class HnswGraph
         return Store.Distance(query, slot);
     }
 
-    /// <summary>The first element of a slot's f32 row in a mapped store (the page's span covers its used rows only).</summary>
+    /// <summary>The first element of a slot's f32 row in a mapped store (slots below the store's count: inside their page's checked range).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref float MappedRow(int slot)
-        => ref Unsafe.Add(ref MemoryMarshal.GetReference(Store.GetPage(slot >> _rowShift).F32), (slot & _rowMask) * Dimension);
+        => ref _file!.UncheckedRef<float>(_fileOffsets[slot >> _rowShift] + (sizeof(float) * (long)(slot & _rowMask) * Dimension));
 
     /// <summary>Distance from a prepared query (or an 8-bit traversal query) to a stored row, for callers outside the graph.</summary>
     public float DistanceTo(ReadOnlySpan<float> query, int slot) => Distance(query, slot);
