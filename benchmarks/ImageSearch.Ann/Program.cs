@@ -38,11 +38,24 @@ if (args.Length > 0 && args[0] is "synth" or "subset" or "scale" or "plot")
     return run(s);
 }
 
+if (args.Length > 0 && args[0] == "open")
+{
+    // Opening a saved index: loaded against memory-mapped (see OpenBenchmark).
+    var o = new Args(args[1..]);
+    if (o.Has("help") || !o.Has("base"))
+    {
+        Console.WriteLine(OpenBenchmark.Usage);
+        return o.Has("help") ? 0 : 2;
+    }
+
+    return OpenBenchmark.Run(o);
+}
+
 var a = new Args(args);
 if (a.Has("help") || !a.Has("base"))
 {
     Console.WriteLine("""
-        usage: ImageSearch.Ann [vectordata|synth|subset|scale|plot] --base B.fvecs --query Q.fvecs --gt G.ivecs [--index exact|hnsw] [--metric cosine|ip|l2]
+        usage: ImageSearch.Ann [vectordata|open|synth|subset|scale|plot] --base B.fvecs --query Q.fvecs --gt G.ivecs [--index exact|hnsw] [--metric cosine|ip|l2]
                [--element f32|f16|i8] [--rerank] [--threads N] [--mode single|batch|single,batch] [--ef 40,80,...] [--M 16] [--efc 200]
                [--queries N] [--k 10] [--save file] [--csv out.csv]
         """);

@@ -33,7 +33,7 @@ public static class FuzzTargets
         Directory.CreateDirectory(scratchFolder);
         return
         [
-            IndexExact(), IndexHnsw(), DeviseHeadFile(), WordsBinary(), WordsText(), WordsGzip(), WordsJson(), WordsPackage(), WordsPackageTar(),
+            IndexExact(), IndexHnsw(), IndexMapped(scratchFolder), DeviseHeadFile(), WordsBinary(), WordsText(), WordsGzip(), WordsJson(), WordsPackage(), WordsPackageTar(),
             EngineManifest(scratchFolder), EngineCatalog(scratchFolder), EngineClasses(scratchFolder), VectorDataRecords(scratchFolder),
             DescriptionMapping(), ImageDescription(), OnnxModel(), ImageDecoding(),
         ];
@@ -64,6 +64,65 @@ public static class FuzzTargets
         }
 
         return new FuzzTarget("index-exact", seeds, b => Task.FromResult(VectorIndex.Load(FuzzStreams.For(b))), InvalidData, FixIndexChecksums);
+    }
+
+    /// <summary>
+    /// <see cref="MappedIndex.Open"/> (exact f32/f16/Int8/empty and HNSW f32/f16 seeds) and what reads the mapped rows: searches, a batch, a vector, then
+    /// <see cref="MappedIndex.VerifyChecksums"/>. Each input gets its own file: a read abandoned on timeout may still
+    /// have its file mapped, and rewriting a mapped file in place would fault that read.
+    /// </summary>
+    public static FuzzTarget IndexMapped(string scratch)
+    {
+        var seeds = new List<byte[]>();
+        foreach (var (type, metric, n, removed) in new (VectorElementType, DistanceMetric, int, int)[]
+        {
+            (VectorElementType.Float32, DistanceMetric.Cosine, 20, 2), (VectorElementType.Float16, DistanceMetric.SquaredL2, 70, 5),
+            (VectorElementType.Int8, DistanceMetric.InnerProduct, 30, 1), (VectorElementType.Float32, DistanceMetric.Cosine, 0, 0),
+        })
+        {
+            var index = new ExactIndex(8, metric, type);
+            AddVectors(index, n, 8);
+            for (int r = 0; r < removed; r++)
+            {
+                index.Remove(r * 3);
+            }
+
+            seeds.Add(Save(index));
+        }
+
+        foreach (VectorElementType type in new[] { VectorElementType.Float32, VectorElementType.Float16 })
+        {
+            var hnsw = new HnswIndex(6, DistanceMetric.SquaredL2, new HnswOptions { M = 4, EfConstruction = 20, ElementType = type, Seed = 3 });
+            AddVectors(hnsw, 40, 6);
+            hnsw.Remove(2);
+            seeds.Add(Save(hnsw));
+        }
+
+        return new FuzzTarget("index-mapped", seeds, b =>
+        {
+            string path = Path.Combine(scratch, $"mapped-{Guid.NewGuid():N}.isidx");
+            File.WriteAllBytes(path, b);
+            try
+            {
+                using var index = MappedIndex.Open(path);
+                float[] query = [.. Enumerable.Range(0, 2 * index.Dimension).Select(i => 1f + (i % 3))];
+                index.Search(query.AsSpan(0, index.Dimension), 3);
+                index.Search(query.AsSpan(0, index.Dimension), 2, new SearchOptions { Filter = key => key % 2 == 0 });
+                index.SearchBatch(query, 2);
+                foreach (long key in index.GetKeys().Take(3))
+                {
+                    index.TryGetVector(key, query);
+                }
+
+                index.VerifyChecksums();
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+
+            return Task.CompletedTask;
+        }, [typeof(InvalidDataException), typeof(NotSupportedException)], FixIndexChecksums);
     }
 
     public static FuzzTarget IndexHnsw()

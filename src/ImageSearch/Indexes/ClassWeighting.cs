@@ -66,9 +66,9 @@ internal sealed class ClassWeighting
     public void Scan(VectorStore.Page page, int rows, int dimension, Span<float> distances, Span<float> scratch, ScalarQuantizer? quantizer = null)
     {
         ReadOnlySpan<float> block;
-        if (page.F32 is { } f)
+        if (page.HasF32)
         {
-            block = f.AsSpan(0, rows * dimension);
+            block = page.F32[..(rows * dimension)];
         }
         else
         {
@@ -77,17 +77,18 @@ internal sealed class ClassWeighting
                 _rowBuffer = new float[page.Keys.Length * dimension];
             }
 
-            if (page.I8 is { } codes)
+            if (page.HasI8)
             {
+                ReadOnlySpan<byte> codes = page.I8;
                 // Int8 rows without f32 rows: read back through the quantiser, row by row.
                 for (int r = 0; r < rows; r++)
                 {
-                    quantizer!.Decode(codes.AsSpan(r * dimension, dimension), _rowBuffer.AsSpan(r * dimension, dimension));
+                    quantizer!.Decode(codes.Slice(r * dimension, dimension), _rowBuffer.AsSpan(r * dimension, dimension));
                 }
             }
             else
             {
-                TensorPrimitives.ConvertToSingle(page.F16.AsSpan(0, rows * dimension), _rowBuffer.AsSpan(0, rows * dimension));
+                TensorPrimitives.ConvertToSingle(page.F16[..(rows * dimension)], _rowBuffer.AsSpan(0, rows * dimension));
             }
 
             block = _rowBuffer.AsSpan(0, rows * dimension);

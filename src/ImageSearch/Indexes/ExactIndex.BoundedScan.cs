@@ -47,7 +47,7 @@ public sealed partial class ExactIndex
         {
             int rows = Math.Min(rowsPerPage, slots - start);
             VectorStore.Page page = store.GetPage(p);
-            DistanceKernels.QuantizedDotScan(buffers.Query.AsSpan(0, dim), page.I8.AsSpan(0, rows * dim), dots.AsSpan(0, rows));
+            DistanceKernels.QuantizedDotScan(buffers.Query.AsSpan(0, dim), page.I8[..(rows * dim)], dots.AsSpan(0, rows));
             int r = 0;
             if (Vector256.IsHardwareAccelerated)
             {
@@ -106,7 +106,7 @@ public sealed partial class ExactIndex
                     groupRows = 1;
                 }
 
-                ReadOnlySpan<float> block = page.F32.AsSpan(groupStart * dim, groupRows * dim);
+                ReadOnlySpan<float> block = page.F32.Slice(groupStart * dim, groupRows * dim);
                 if (l2) DistanceKernels.SquaredL2Scan(q, block, group.AsSpan(0, groupRows));
                 else DistanceKernels.DotScan(q, block, group.AsSpan(0, groupRows));
             }

@@ -424,6 +424,9 @@ public sealed partial class ExactIndex : IVectorIndex
     public static ExactIndex Load(string path)
         => VectorIndex.Load(path) as ExactIndex ?? throw new InvalidDataException($"'{path}' holds an index of another type; use VectorIndex.Load.");
 
+    /// <summary>An exact index over a store already read (a mapped one: see <see cref="MappedIndex"/>).</summary>
+    internal static ExactIndex Over(VectorStore store) => new(store);
+
     internal static ExactIndex Read(IndexFileReader reader)
     {
         VectorStore store = reader.ReadStore();
@@ -468,8 +471,9 @@ public sealed partial class ExactIndex : IVectorIndex
             {
                 weighting.Scan(page, rows, dim, s, norms[..rows], store.Quantizer);
             }
-            else if (page.F32 is null && page.I8 is { } codes)
+            else if (!page.HasF32 && page.HasI8)
             {
+                ReadOnlySpan<byte> codes = page.I8;
                 // Int8 rows alone (approximate). Dot products: the 16-bit query against the codes in integers, then
                 // S = constant + scale * I (QueryBound); squared L2: the rows read back through the quantiser.
                 ScalarQuantizer quantizer = store.Quantizer!;
@@ -477,7 +481,7 @@ public sealed partial class ExactIndex : IVectorIndex
                 {
                     for (int r = 0; r < rows; r++)
                     {
-                        s[r] = DistanceKernels.DequantizedSquaredL2(q, codes.AsSpan(r * dim, dim), quantizer.Offset, quantizer.Step);
+                        s[r] = DistanceKernels.DequantizedSquaredL2(q, codes.Slice(r * dim, dim), quantizer.Offset, quantizer.Step);
                     }
                 }
                 else
@@ -486,7 +490,7 @@ public sealed partial class ExactIndex : IVectorIndex
                     buffers.Ensure(dim, rowsPerPage, 1);
                     bound ??= QueryBound.Create(q, quantizer, buffers.Query.AsSpan(0, dim), store.Metric);
                     Span<int> dots = buffers.Dots.AsSpan(0, rows);
-                    DistanceKernels.QuantizedDotScan(buffers.Query.AsSpan(0, dim), codes.AsSpan(0, rows * dim), dots);
+                    DistanceKernels.QuantizedDotScan(buffers.Query.AsSpan(0, dim), codes[..(rows * dim)], dots);
                     for (int r = 0; r < rows; r++)
                     {
                         s[r] = (float)bound.Value.Estimate(dots[r]);
@@ -495,13 +499,13 @@ public sealed partial class ExactIndex : IVectorIndex
             }
             else if (store.Metric == DistanceMetric.SquaredL2)
             {
-                if (page.F32 is { } f) DistanceKernels.SquaredL2Scan(q, f.AsSpan(0, rows * dim), s);
-                else DistanceKernels.SquaredL2Scan(q, page.F16.AsSpan(0, rows * dim), s);
+                if (page.HasF32) DistanceKernels.SquaredL2Scan(q, page.F32[..(rows * dim)], s);
+                else DistanceKernels.SquaredL2Scan(q, page.F16[..(rows * dim)], s);
             }
             else
             {
-                if (page.F32 is { } f) DistanceKernels.DotScan(q, f.AsSpan(0, rows * dim), s);
-                else DistanceKernels.DotScan(q, page.F16.AsSpan(0, rows * dim), s);
+                if (page.HasF32) DistanceKernels.DotScan(q, page.F32[..(rows * dim)], s);
+                else DistanceKernels.DotScan(q, page.F16[..(rows * dim)], s);
             }
 
             bool similarity = weighting is null && store.Metric != DistanceMetric.SquaredL2; // weighted scans yield distances
@@ -581,16 +585,17 @@ public sealed partial class ExactIndex : IVectorIndex
             {
                 int rows = Math.Min(RowBlock, pageRows - r0);
                 ReadOnlySpan<float> block;
-                if (page.F32 is { } f)
+                if (page.HasF32)
                 {
-                    block = f.AsSpan(r0 * dim, rows * dim);
+                    block = page.F32.Slice(r0 * dim, rows * dim);
                 }
-                else if (page.I8 is { } codes)
+                else if (page.HasI8)
                 {
+                    ReadOnlySpan<byte> codes = page.I8;
                     // Int8 rows alone are read back once per block and reused by every query of the chunk.
                     for (int r = 0; r < rows; r++)
                     {
-                        store.Quantizer!.Decode(codes.AsSpan((r0 + r) * dim, dim), converted.AsSpan(r * dim, dim));
+                        store.Quantizer!.Decode(codes.Slice((r0 + r) * dim, dim), converted.AsSpan(r * dim, dim));
                     }
 
                     block = converted.AsSpan(0, rows * dim);
@@ -598,7 +603,7 @@ public sealed partial class ExactIndex : IVectorIndex
                 else
                 {
                     // f16 rows are widened once per block and reused by every query of the chunk.
-                    System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(page.F16.AsSpan(r0 * dim, rows * dim), converted.AsSpan(0, rows * dim));
+                    System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(page.F16.Slice(r0 * dim, rows * dim), converted.AsSpan(0, rows * dim));
                     block = converted.AsSpan(0, rows * dim);
                 }
 

@@ -8,7 +8,7 @@ namespace ImageSearch;
 /// <see cref="InvalidDataException"/> that says what is wrong: bad magic, unsupported version, header or section checksum
 /// mismatch, a missing or unexpected section, or a file that ends early.
 /// </summary>
-internal sealed class IndexFileReader
+internal sealed partial class IndexFileReader
 {
     private readonly Stream _stream;
     private readonly long _end;
@@ -272,13 +272,13 @@ internal sealed class IndexFileReader
                 PagesFor(start, rows, p);
                 VectorStore.Page page = store.GetPage(p);
                 int n = rows * dim;
-                if (page.F32 is { } f)
+                if (page.HasF32)
                 {
-                    Read<float>(f.AsSpan(0, n));
+                    Read<float>(page.F32Array.AsSpan(0, n));
                 }
                 else
                 {
-                    Read<Half>(page.F16.AsSpan(0, n));
+                    Read<Half>(page.F16Array.AsSpan(0, n));
                 }
             }
 
@@ -302,6 +302,34 @@ internal sealed class IndexFileReader
     private void ReadInt8Rows(VectorStore store, int slots, Action<int, int, int> pagesFor)
     {
         int dim = Header.Dimension, rowsPerPage = store.RowsPerPage;
+        ReadQuantizer(store, slots);
+        BeginSection(SectionTags.Vectors, (long)slots * dim);
+        for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
+        {
+            int rows = Math.Min(rowsPerPage, slots - start);
+            pagesFor(start, rows, p);
+            Read(store.GetPage(p).I8Array.AsSpan(0, rows * dim));
+        }
+
+        EndSection();
+        if (!Header.KeepFloat32Rows)
+        {
+            return;
+        }
+
+        BeginSection(SectionTags.Float32Rows, (long)slots * dim * 4);
+        for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
+        {
+            Read<float>(store.GetPage(p).F32Array.AsSpan(0, Math.Min(rowsPerPage, slots - start) * dim));
+        }
+
+        EndSection();
+    }
+
+    /// <summary>Reads section <c>QNTZ</c> into <paramref name="store"/> (empty in an index that never held a vector).</summary>
+    private void ReadQuantizer(VectorStore store, int slots)
+    {
+        int dim = Header.Dimension;
         long qLength = BeginSection(SectionTags.Quantizer);
         if (qLength != (slots == 0 && qLength == 0 ? 0 : 8L * dim))
         {
@@ -319,28 +347,6 @@ internal sealed class IndexFileReader
         {
             EndSection();
         }
-
-        BeginSection(SectionTags.Vectors, (long)slots * dim);
-        for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
-        {
-            int rows = Math.Min(rowsPerPage, slots - start);
-            pagesFor(start, rows, p);
-            Read(store.GetPage(p).I8.AsSpan(0, rows * dim));
-        }
-
-        EndSection();
-        if (!Header.KeepFloat32Rows)
-        {
-            return;
-        }
-
-        BeginSection(SectionTags.Float32Rows, (long)slots * dim * 4);
-        for (int start = 0, p = 0; start < slots; start += rowsPerPage, p++)
-        {
-            Read<float>(store.GetPage(p).F32.AsSpan(0, Math.Min(rowsPerPage, slots - start) * dim));
-        }
-
-        EndSection();
     }
 
     /// <summary>

@@ -127,12 +127,12 @@ internal sealed class IndexFileWriter
 
             EndSection();
             BeginSection(SectionTags.Vectors, (long)slots * dim);
-            ForEachPage(store, slots, (page, rows) => Write(page.I8.AsSpan(0, rows * dim)));
+            ForEachPage(store, slots, (page, rows) => Write(page.I8[..(rows * dim)]));
             EndSection();
             if (store.KeepFloat32Rows)
             {
                 BeginSection(SectionTags.Float32Rows, (long)slots * dim * 4);
-                ForEachPage(store, slots, (page, rows) => Write<float>(page.F32.AsSpan(0, rows * dim)));
+                ForEachPage(store, slots, (page, rows) => Write<float>(page.F32[..(rows * dim)]));
                 EndSection();
             }
 
@@ -143,13 +143,13 @@ internal sealed class IndexFileWriter
         BeginSection(SectionTags.Vectors, (long)slots * dim * elementSize);
         ForEachPage(store, slots, (page, rows) =>
         {
-            if (page.F32 is { } f)
+            if (page.HasF32)
             {
-                Write<float>(f.AsSpan(0, rows * dim));
+                Write<float>(page.F32[..(rows * dim)]);
             }
             else
             {
-                Write<Half>(page.F16.AsSpan(0, rows * dim));
+                Write<Half>(page.F16[..(rows * dim)]);
             }
         });
         EndSection();

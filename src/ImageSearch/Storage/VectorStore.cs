@@ -338,6 +338,7 @@ internal sealed class VectorStore
     public void RebuildKeyMap(bool collectFreeSlots)
     {
         _slotByKey.Clear();
+        _slotByKey.EnsureCapacity(SlotCount); // one allocation, no rehashing: the key map is most of the cost of opening a mapped index
         _freeSlots.Clear();
         int live = 0;
         for (int slot = SlotCount - 1; slot >= 0; slot--)
@@ -369,6 +370,11 @@ internal sealed class VectorStore
     public int AllocateSlot()
     {
         int slot = _allocated;
+        if (IsMapped)
+        {
+            throw new InvalidOperationException("The rows are read from a memory-mapped file; the store is read-only.");
+        }
+
         if (slot == int.MaxValue)
         {
             throw new InvalidOperationException("The index is full (2^31-1 slots).");
@@ -405,6 +411,26 @@ internal sealed class VectorStore
         _allocated = count;
         Publish();
     }
+
+    /// <summary>
+    /// Makes a store read rows in place from a mapped file (<see cref="IndexFileReader.ReadMappedStore"/>): takes
+    /// <paramref name="pages"/> (mapped, one per <see cref="RowsPerPage"/> slots) and publishes <paramref name="slots"/>
+    /// slots. The store is read-only from then on: <see cref="AllocateSlot"/> and every row write throw.
+    /// </summary>
+    public void AttachMappedPages(Page[] pages, int slots)
+    {
+        if (_pages.Length != 0 || pages.Length != (int)(((long)slots + RowsPerPage - 1) >> PageShift))
+        {
+            throw new InvalidOperationException("Mapped pages go into an empty store, one page per RowsPerPage slots.");
+        }
+
+        _pages = pages;
+        IsMapped = true;
+        AllocateForLoad(slots);
+    }
+
+    /// <summary>Whether the rows are read from a mapped file (the store is read-only).</summary>
+    public bool IsMapped { get; private set; }
 
     /// <summary>Ensures pages exist for at least <paramref name="slots"/> slots (bulk adds, loading).</summary>
     public void Reserve(int slots)
@@ -448,24 +474,24 @@ internal sealed class VectorStore
     {
         Page page = _pages[slot >> PageShift];
         int row = slot & (RowsPerPage - 1);
-        if (page.F32 is { } f32)
+        if (page.HasF32)
         {
-            prepared.CopyTo(f32.AsSpan(row * Dimension, Dimension));
+            prepared.CopyTo(page.F32Array.AsSpan(row * Dimension, Dimension));
         }
 
-        if (page.I8 is { } i8)
+        if (page.HasI8)
         {
             ScalarQuantizer q = _quantizer ?? throw new InvalidOperationException("The Int8 quantiser is not trained.");
-            Span<byte> codes = i8.AsSpan(row * Dimension, Dimension);
+            Span<byte> codes = page.I8Array.AsSpan(row * Dimension, Dimension);
             q.Encode(prepared, codes);
             if (page.Error is not null)
             {
                 SetBoundTerms(page, row, prepared, codes);
             }
         }
-        else if (page.F16 is { } f16)
+        else if (page.HasF16)
         {
-            TensorPrimitives.ConvertToHalf(prepared, f16.AsSpan(row * Dimension, Dimension));
+            TensorPrimitives.ConvertToHalf(prepared, page.F16Array.AsSpan(row * Dimension, Dimension));
         }
 
         page.Keys[row] = key;
@@ -482,9 +508,9 @@ internal sealed class VectorStore
     {
         Page from = source._pages[sourceSlot >> source.PageShift], to = _pages[slot >> PageShift];
         int a = sourceSlot & (source.RowsPerPage - 1), b = slot & (RowsPerPage - 1), d = Dimension;
-        if (from.F32 is { } f) Array.Copy(f, a * d, to.F32!, b * d, d);
-        if (from.F16 is { } h) Array.Copy(h, a * d, to.F16!, b * d, d);
-        if (from.I8 is { } c) Array.Copy(c, a * d, to.I8!, b * d, d);
+        if (from.HasF32) from.F32.Slice(a * d, d).CopyTo(to.F32Array.AsSpan(b * d, d));
+        if (from.HasF16) from.F16.Slice(a * d, d).CopyTo(to.F16Array.AsSpan(b * d, d));
+        if (from.HasI8) from.I8.Slice(a * d, d).CopyTo(to.I8Array.AsSpan(b * d, d));
         if (from.Error is { } e && from.NormSquared is { } n)
         {
             to.Error![b] = e[a];
@@ -555,17 +581,17 @@ internal sealed class VectorStore
     /// <summary>The f32 row of a slot (Float32 stores only).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<float> RowF32(int slot)
-        => new(_pages[slot >> PageShift].F32, (slot & (RowsPerPage - 1)) * Dimension, Dimension);
+        => _pages[slot >> PageShift].F32.Slice((slot & (RowsPerPage - 1)) * Dimension, Dimension);
 
     /// <summary>The f16 row of a slot (Float16 stores only).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<Half> RowF16(int slot)
-        => new(_pages[slot >> PageShift].F16, (slot & (RowsPerPage - 1)) * Dimension, Dimension);
+        => _pages[slot >> PageShift].F16.Slice((slot & (RowsPerPage - 1)) * Dimension, Dimension);
 
     /// <summary>The 8-bit codes of a slot (Int8 stores only).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<byte> RowI8(int slot)
-        => new(_pages[slot >> PageShift].I8, (slot & (RowsPerPage - 1)) * Dimension, Dimension);
+        => _pages[slot >> PageShift].I8.Slice((slot & (RowsPerPage - 1)) * Dimension, Dimension);
 
     /// <summary>Copies a slot's row as floats: the f32 row when there is one, else the stored row read back.</summary>
     public void CopyRow(int slot, Span<float> destination)
@@ -604,10 +630,10 @@ internal sealed class VectorStore
     {
         Page page = _pages[slot >> PageShift];
         int offset = (slot & (RowsPerPage - 1)) * Dimension;
-        if (page.F32 is null && page.I8 is { } codes)
+        if (!page.HasF32 && page.HasI8)
         {
             ScalarQuantizer q = _quantizer!;
-            var row = new ReadOnlySpan<byte>(codes, offset, Dimension);
+            ReadOnlySpan<byte> row = page.I8.Slice(offset, Dimension);
             return Metric == DistanceMetric.SquaredL2
                 ? DistanceKernels.DequantizedSquaredL2(preparedQuery, row, q.Offset, q.Step)
                 : 1f - DistanceKernels.DequantizedDot(preparedQuery, row, q.Offset, q.Step);
@@ -615,14 +641,14 @@ internal sealed class VectorStore
 
         if (Metric == DistanceMetric.SquaredL2)
         {
-            return page.F32 is { } f
-                ? DistanceKernels.SquaredL2(preparedQuery, new ReadOnlySpan<float>(f, offset, Dimension))
-                : DistanceKernels.SquaredL2(preparedQuery, new ReadOnlySpan<Half>(page.F16, offset, Dimension));
+            return page.HasF32
+                ? DistanceKernels.SquaredL2(preparedQuery, page.F32.Slice(offset, Dimension))
+                : DistanceKernels.SquaredL2(preparedQuery, page.F16.Slice(offset, Dimension));
         }
 
-        return 1f - (page.F32 is { } g
-            ? DistanceKernels.Dot(preparedQuery, new ReadOnlySpan<float>(g, offset, Dimension))
-            : DistanceKernels.Dot(preparedQuery, new ReadOnlySpan<Half>(page.F16, offset, Dimension)));
+        return 1f - (page.HasF32
+            ? DistanceKernels.Dot(preparedQuery, page.F32.Slice(offset, Dimension))
+            : DistanceKernels.Dot(preparedQuery, page.F16.Slice(offset, Dimension)));
     }
 
     /// <summary>Converts a kernel score (dot product, or squared L2) to the metric's distance.</summary>
@@ -631,24 +657,34 @@ internal sealed class VectorStore
 
     /// <summary>
     /// A page of rows: vectors (f32, f16, or 8-bit codes with optionally the f32 rows and two bound terms per row), keys
-    /// and tombstones, for <see cref="VectorStore.RowsPerPage"/> slots.
+    /// and tombstones, for <see cref="VectorStore.RowsPerPage"/> slots. The vectors live in managed arrays, or, in a
+    /// mapped store, in a memory-mapped index file (read-only; see <see cref="MappedFile"/>).
     /// </summary>
     internal sealed class Page
     {
+        private readonly float[]? _f32;
+        private readonly Half[]? _f16;
+        private readonly byte[]? _i8;
+        private readonly MappedFile? _file;   // mapped rows: the file, where they start, and how many elements
+        private readonly long _offset;
+        private readonly int _elements;
+        private readonly VectorElementType _type;
+
         public Page(int rows, int dimension, VectorElementType type, bool keepFloat32Rows)
         {
+            _type = type;
             if (type == VectorElementType.Float32 || keepFloat32Rows)
             {
-                F32 = GC.AllocateUninitializedArray<float>(rows * dimension);
+                _f32 = GC.AllocateUninitializedArray<float>(rows * dimension);
             }
 
             if (type == VectorElementType.Float16)
             {
-                F16 = GC.AllocateUninitializedArray<Half>(rows * dimension);
+                _f16 = GC.AllocateUninitializedArray<Half>(rows * dimension);
             }
             else if (type == VectorElementType.Int8)
             {
-                I8 = GC.AllocateUninitializedArray<byte>(rows * dimension);
+                _i8 = GC.AllocateUninitializedArray<byte>(rows * dimension);
                 if (keepFloat32Rows)
                 {
                     Error = new float[rows];
@@ -660,12 +696,49 @@ internal sealed class VectorStore
             Deleted = new bool[rows];
         }
 
-        public float[]? F32 { get; }
+        /// <summary>A page whose <paramref name="elements"/> stored elements are read in place from <paramref name="file"/> at <paramref name="offset"/>.</summary>
+        public Page(MappedFile file, long offset, int elements, VectorElementType type, long[] keys, bool[] deleted)
+        {
+            _file = file;
+            _offset = offset;
+            _elements = elements;
+            _type = type;
+            Keys = keys;
+            Deleted = deleted;
+        }
 
-        public Half[]? F16 { get; }
+        /// <summary>Whether the page's rows are read from a mapped file (and cannot be written).</summary>
+        public bool IsMapped => _file is not null;
 
-        /// <summary>8-bit codes (Int8 stores).</summary>
-        public byte[]? I8 { get; }
+        /// <summary>The mapped file the rows are read from (null for a managed page).</summary>
+        public MappedFile? File => _file;
+
+        /// <summary>Where the page's rows start in <see cref="File"/>.</summary>
+        public long FileOffset => _offset;
+
+        public bool HasF32 => _f32 is not null || (_file is not null && _type == VectorElementType.Float32);
+
+        public bool HasF16 => _type == VectorElementType.Float16;
+
+        public bool HasI8 => _type == VectorElementType.Int8;
+
+        /// <summary>The page's f32 rows, row after row (empty when it has none); mapped pages hold only their used rows.</summary>
+        public ReadOnlySpan<float> F32 => _f32 ?? (HasF32 ? _file!.Span<float>(_offset, _elements) : default);
+
+        /// <summary>The page's f16 rows (empty when it has none).</summary>
+        public ReadOnlySpan<Half> F16 => _f16 ?? (HasF16 && _file is not null ? _file.Span<Half>(_offset, _elements) : default);
+
+        /// <summary>The page's 8-bit codes (empty when it has none).</summary>
+        public ReadOnlySpan<byte> I8 => _i8 ?? (HasI8 && _file is not null ? _file.Span<byte>(_offset, _elements) : default);
+
+        /// <summary>The f32 rows to write (managed pages only).</summary>
+        public float[] F32Array => _f32 ?? throw ReadOnlyRows();
+
+        /// <summary>The f16 rows to write (managed pages only).</summary>
+        public Half[] F16Array => _f16 ?? throw ReadOnlyRows();
+
+        /// <summary>The codes to write (managed pages only).</summary>
+        public byte[] I8Array => _i8 ?? throw ReadOnlyRows();
 
         /// <summary>
         /// Per row, with f32 rows kept: an upper bound on the row's quantisation residual norm <c>||x - x̂||</c>, plus,
@@ -679,5 +752,9 @@ internal sealed class VectorStore
         public long[] Keys { get; }
 
         public bool[] Deleted { get; }
+
+        private InvalidOperationException ReadOnlyRows() => new(_file is not null
+            ? "The rows are read from a memory-mapped file and cannot be written."
+            : $"The page holds no such rows (element type {_type}).");
     }
 }

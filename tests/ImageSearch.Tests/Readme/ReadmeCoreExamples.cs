@@ -28,6 +28,8 @@ public class ReadmeCoreExamples
 
             index.Save(path);                                        // atomic, checksummed
             IVectorIndex loaded = VectorIndex.Load(path);            // ExactIndex or HnswIndex, whichever was saved
+            using MappedIndex mapped = MappedIndex.Open(path);       // read-only: opens without reading the rows
+            SearchResult[] same = mapped.Search([1f, 0.05f, 0f], k: 2);   // what hits holds, bit for bit
             // END
 
             Assert.Equal([1L, 2L], hits.Select(h => h.Key));
@@ -36,6 +38,7 @@ public class ReadmeCoreExamples
             Assert.Equal([1L, 3L], odd.Select(h => h.Key));
             Assert.Equal([1L, 2L], approx.Select(h => h.Key));
             Assert.Equal(3, loaded.Count);
+            Assert.Equal(hits, same);
         }
         finally
         {

@@ -38,6 +38,9 @@ internal sealed class HnswGraph
     private readonly int _rowMask;
     private readonly bool _l2;
     private readonly bool _f32;
+    private readonly bool _mapped; // f32 rows read in place from a mapped file, not from _rowPages
+    private readonly MappedFile? _file; // mapped: the file and where each page's rows start in it
+    private readonly long[] _fileOffsets = [];
 
     private LinkPage[] _linkPages = [];
     private float[][] _rowPages = [];
@@ -75,6 +78,24 @@ internal sealed class HnswGraph
         _rowMask = store.RowsPerPage - 1;
         _l2 = store.Metric == DistanceMetric.SquaredL2;
         _f32 = store.HasFloat32Rows;
+        _mapped = store.IsMapped;
+        if (_mapped && store.ElementType == VectorElementType.Int8)
+        {
+            throw new NotSupportedException("An Int8 HNSW graph reads its codes from managed pages; it cannot run over mapped rows.");
+        }
+
+        if (_mapped && _f32)
+        {
+            // Every page's rows were range-checked here once (F32 is a checked span); distances then read them unchecked.
+            _fileOffsets = new long[store.PageCount];
+            for (int i = 0; i < _fileOffsets.Length; i++)
+            {
+                VectorStore.Page page = store.GetPage(i);
+                _ = page.F32;
+                _file = page.File;
+                _fileOffsets[i] = page.FileOffset;
+            }
+        }
     }
 
     public VectorStore Store { get; }
@@ -146,18 +167,18 @@ internal sealed class HnswGraph
             Volatile.Write(ref _linkPages, grown);
         }
 
-        if (_f32 && _rowPages.Length < Store.PageCount)
+        if (_f32 && !_mapped && _rowPages.Length < Store.PageCount)
         {
             var rows = new float[Store.PageCount][];
             for (int i = 0; i < rows.Length; i++)
             {
-                rows[i] = Store.GetPage(i).F32!;
+                rows[i] = Store.GetPage(i).F32Array;
             }
 
             Volatile.Write(ref _rowPages, rows);
         }
 
-        int capacity = Math.Min(_linkPages.Length * LinkPageSize, _f32 ? _rowPages.Length << _rowShift : Store.PageCount << _rowShift);
+        int capacity = Math.Min(_linkPages.Length * LinkPageSize, _f32 && !_mapped ? _rowPages.Length << _rowShift : Store.PageCount << _rowShift);
         if (capacity > _capacity)
         {
             Volatile.Write(ref _capacity, capacity);
@@ -208,13 +229,18 @@ internal sealed class HnswGraph
         if (_f32)
         {
             // The row is inside its page: pages hold RowsPerPage full rows, and slot & mask is below RowsPerPage.
-            ref float row = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_rowPages[slot >> _rowShift]), (slot & _rowMask) * Dimension);
+            ref float row = ref _mapped ? ref MappedRow(slot) : ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_rowPages[slot >> _rowShift]), (slot & _rowMask) * Dimension);
             ref float q = ref MemoryMarshal.GetReference(query);
             return _l2 ? RowDistance.SquaredL2(ref q, ref row, Dimension) : 1f - RowDistance.Dot(ref q, ref row, Dimension);
         }
 
         return Store.Distance(query, slot);
     }
+
+    /// <summary>The first element of a slot's f32 row in a mapped store (slots below the store's count: inside their page's checked range).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref float MappedRow(int slot)
+        => ref _file!.UncheckedRef<float>(_fileOffsets[slot >> _rowShift] + (sizeof(float) * (long)(slot & _rowMask) * Dimension));
 
     /// <summary>Distance from a prepared query (or an 8-bit traversal query) to a stored row, for callers outside the graph.</summary>
     public float DistanceTo(ReadOnlySpan<float> query, int slot) => Distance(query, slot);
@@ -241,7 +267,7 @@ internal sealed class HnswGraph
         VectorStore.Page page = Store.GetPage(slot >> _rowShift);
         int row = slot & _rowMask;
         // The codes are inside their page: pages hold RowsPerPage full rows, and row is below RowsPerPage.
-        ref byte codes = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(page.I8!), row * Dimension);
+        ref byte codes = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(page.I8Array), row * Dimension);
         float dot = query[Dimension] + RowDistance.ScaledCodeDot(ref MemoryMarshal.GetReference(query), ref codes, Dimension);
         return _l2 ? query[Dimension + 1] - (2 * dot) + page.NormSquared![row] : 1f - dot;
     }
@@ -251,7 +277,7 @@ internal sealed class HnswGraph
     {
         if (_f32)
         {
-            var row = new ReadOnlySpan<float>(_rowPages[a >> _rowShift], (a & _rowMask) * Dimension, Dimension);
+            ReadOnlySpan<float> row = _mapped ? Store.RowF32(a) : new ReadOnlySpan<float>(_rowPages[a >> _rowShift], (a & _rowMask) * Dimension, Dimension);
             return Distance(row, b);
         }
 
@@ -267,7 +293,7 @@ internal sealed class HnswGraph
         if (Sse.IsSupported && codes)
         {
             // The row's codes (pages on the large object heap, as below): two lines cover 128 dimensions.
-            ref byte first = ref MemoryMarshal.GetArrayDataReference(Store.GetPage(slot >> _rowShift).I8!);
+            ref byte first = ref MemoryMarshal.GetArrayDataReference(Store.GetPage(slot >> _rowShift).I8Array);
             byte* c = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref first, (slot & _rowMask) * Dimension));
             Sse.Prefetch0(c);
             Sse.Prefetch0(c + 64);
@@ -278,8 +304,10 @@ internal sealed class HnswGraph
         {
             // Rows live in pages of several MB on the large object heap, which the GC does not move, and a prefetch
             // of a stale address is harmless anyway: taking the raw address is safe here.
-            ref float start = ref MemoryMarshal.GetArrayDataReference(rows[slot >> _rowShift]);
-            byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref start, (slot & _rowMask) * Dimension));
+            // Mapped rows are outside the GC heap: their address is fixed.
+            byte* p = _mapped
+                ? (byte*)Unsafe.AsPointer(ref MappedRow(slot))
+                : (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(rows[slot >> _rowShift]), (slot & _rowMask) * Dimension));
             Sse.Prefetch0(p);
             Sse.Prefetch0(p + 64);
             Sse.Prefetch0(p + 128);

@@ -110,9 +110,14 @@ public sealed partial class HnswIndex
     public static HnswIndex Load(string path)
         => VectorIndex.Load(path) as HnswIndex ?? throw new InvalidDataException($"'{path}' holds an index of another type; use VectorIndex.Load.");
 
-    internal static HnswIndex Read(IndexFileReader reader)
+    internal static HnswIndex Read(IndexFileReader reader) => ReadGraph(reader, reader.ReadStore());
+
+    /// <summary>An HNSW index whose rows stay in <paramref name="file"/> (f32 and f16; see <see cref="MappedIndex"/>); the graph is read.</summary>
+    internal static HnswIndex ReadMapped(IndexFileReader reader, MappedFile file) => ReadGraph(reader, reader.ReadMappedStore(file));
+
+    /// <summary>Reads the graph sections that follow the common ones into an index over <paramref name="store"/>.</summary>
+    private static HnswIndex ReadGraph(IndexFileReader reader, VectorStore store)
     {
-        VectorStore store = reader.ReadStore();
         int slots = store.SlotCount;
 
         byte[] p = reader.ReadSection(ParamsTag, ParamsSize);
