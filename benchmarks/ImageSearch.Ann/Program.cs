@@ -57,7 +57,8 @@ if (a.Has("help") || !a.Has("base"))
     Console.WriteLine("""
         usage: ImageSearch.Ann [vectordata|open|synth|subset|scale|plot] --base B.fvecs --query Q.fvecs --gt G.ivecs [--index exact|hnsw] [--metric cosine|ip|l2]
                [--element f32|f16|i8] [--rerank] [--threads N] [--mode single|batch|single,batch] [--ef 40,80,...] [--M 16] [--efc 200]
-               [--queries N] [--k 10] [--save file] [--csv out.csv]
+               [--queries N] [--k 10] [--save file] [--load file] [--csv out.csv]
+        --load skips the build and searches a saved index (build_s is then 0); --base is still read for its dimension.
         """);
     return a.Has("help") ? 0 : 2;
 }
@@ -107,9 +108,21 @@ Console.WriteLine($"# {Environment.MachineName} {Environment.ProcessorCount} cor
 long[] keys = new long[baseCount];
 for (int i = 0; i < baseCount; i++) keys[i] = i;
 var sw = Stopwatch.StartNew();
-IVectorIndex index = IndexFactory.Build(indexKind, dim, metric, element, rerank, m, efc, threads, keys, baseData);
-double buildSeconds = sw.Elapsed.TotalSeconds;
-Console.WriteLine($"# built in {buildSeconds:F2} s, {index.Count} vectors");
+IVectorIndex index;
+double buildSeconds = 0;
+if (a.Has("load"))
+{
+    // Query-only runs (A/B of search changes) reuse a saved graph instead of rebuilding it.
+    index = VectorIndex.Load(a.Get("load"));
+    Console.WriteLine($"# loaded {a.Get("load")} in {sw.Elapsed.TotalSeconds:F2} s, {index.Count} vectors");
+}
+else
+{
+    index = IndexFactory.Build(indexKind, dim, metric, element, rerank, m, efc, threads, keys, baseData);
+    buildSeconds = sw.Elapsed.TotalSeconds;
+    Console.WriteLine($"# built in {buildSeconds:F2} s, {index.Count} vectors");
+}
+
 if (a.Has("save"))
 {
     index.Save(a.Get("save"));
