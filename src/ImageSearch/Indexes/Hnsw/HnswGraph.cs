@@ -29,6 +29,9 @@ internal sealed class HnswGraph
     internal const int LinkPageSize = 1 << LinkPageShift;
     internal const int LinkPageMask = LinkPageSize - 1;
     internal const int MaxLevel = 31;
+
+    /// <summary>How many neighbours ahead a search prefetches rows (GloVe-100: 4 and 8 alike, 2 slower; docs/hnsw.md).</summary>
+    private const int PrefetchAhead = 4;
     private const int LockStripes = 4096;
     private const int LockSpacing = 16; // ints: one 64-byte line per stripe, so stripes do not share lines
 
@@ -286,31 +289,39 @@ internal sealed class HnswGraph
         return Store.Distance(buffer, b);
     }
 
-    /// <summary>Hints the CPU to fetch the first lines of a row (hnswlib does the same); a no-op without SSE.</summary>
+    /// <summary>
+    /// Hints the CPU to fetch a whole row (f32, or the 8-bit codes when <paramref name="codes"/>); a no-op without SSE.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe void PrefetchRow(float[][] rows, int slot, bool codes)
     {
-        if (Sse.IsSupported && codes)
+        if (!Sse.IsSupported || !(codes || _f32))
         {
-            // The row's codes (pages on the large object heap, as below): two lines cover 128 dimensions.
-            ref byte first = ref MemoryMarshal.GetArrayDataReference(Store.GetPage(slot >> _rowShift).I8Array);
-            byte* c = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref first, (slot & _rowMask) * Dimension));
-            Sse.Prefetch0(c);
-            Sse.Prefetch0(c + 64);
             return;
         }
 
-        if (Sse.IsSupported && _f32)
-        {
-            // Rows live in pages of several MB on the large object heap, which the GC does not move, and a prefetch
-            // of a stale address is harmless anyway: taking the raw address is safe here.
-            // Mapped rows are outside the GC heap: their address is fixed.
-            byte* p = _mapped
+        // Rows live in pages of several MB on the large object heap, which the GC does not move, and a prefetch of a
+        // stale address is harmless anyway: taking the raw address is safe here. Mapped rows are outside the GC heap:
+        // their address is fixed.
+        byte* start = codes
+            ? (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Store.GetPage(slot >> _rowShift).I8Array), (slot & _rowMask) * Dimension))
+            : _mapped
                 ? (byte*)Unsafe.AsPointer(ref MappedRow(slot))
                 : (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(rows[slot >> _rowShift]), (slot & _rowMask) * Dimension));
-            Sse.Prefetch0(p);
-            Sse.Prefetch0(p + 64);
-            Sse.Prefetch0(p + 128);
+        PrefetchLines(start, codes ? Dimension : Dimension * sizeof(float));
+    }
+
+    /// <summary>Hints the CPU to fetch a stored f32 row (for a re-rank pass); a no-op without f32 rows.</summary>
+    public void PrefetchRow(int slot) => PrefetchRow(Volatile.Read(ref _rowPages), slot, codes: false);
+
+    /// <summary>Prefetches every 64-byte line that holds a byte of [start, start + bytes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PrefetchLines(byte* start, int bytes)
+    {
+        byte* last = start + bytes - 1;
+        for (byte* line = (byte*)((nuint)start & ~(nuint)63); line <= last; line += 64)
+        {
+            Sse.Prefetch0(line);
         }
     }
 
@@ -322,9 +333,7 @@ internal sealed class HnswGraph
         {
             // Link pages are large arrays on the large object heap (not moved); a stale address is harmless for a prefetch.
             ref int start = ref MemoryMarshal.GetArrayDataReference(pages[slot >> LinkPageShift].Layer0);
-            byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref start, (slot & LinkPageMask) * Stride0));
-            Sse.Prefetch0(p);
-            Sse.Prefetch0(p + 64);
+            PrefetchLines((byte*)Unsafe.AsPointer(ref Unsafe.Add(ref start, (slot & LinkPageMask) * Stride0)), Stride0 * sizeof(int));
         }
     }
 
@@ -1039,33 +1048,36 @@ internal sealed class HnswGraph
             }
 
             int count = ReadCount(list, off, max);
-            if (count > 0)
-            {
-                int first = list[off + 1];
-                if ((uint)first < (uint)limit)
-                {
-                    PrefetchRow(rows, first, codes);
-                }
-            }
-
+            // Two passes: first the neighbours not seen yet (marked at once), then their distances, each row prefetched
+            // whole a few neighbours ahead. Prefetching only the next row, and only its first lines, left most of a
+            // 400-byte row to demand misses (docs/hnsw.md, "Search speed").
+            int[] fresh = context.Fresh;
+            int found = 0;
             for (int i = 1; i <= count; i++)
             {
                 int n = list[off + i];
-                if (i < count)
-                {
-                    int next = list[off + i + 1];
-                    if ((uint)next < (uint)limit)
-                    {
-                        PrefetchRow(rows, next, codes);
-                    }
-                }
-
                 if ((uint)n >= (uint)limit || visited[n] == gen)
                 {
                     continue;
                 }
 
                 visited[n] = gen;
+                fresh[found++] = n;
+            }
+
+            for (int j = 0; j < found && j < PrefetchAhead; j++)
+            {
+                PrefetchRow(rows, fresh[j], codes);
+            }
+
+            for (int j = 0; j < found; j++)
+            {
+                if (j + PrefetchAhead < found)
+                {
+                    PrefetchRow(rows, fresh[j + PrefetchAhead], codes);
+                }
+
+                int n = fresh[j];
                 float d = Distance(q, n);
                 computed++;
                 if (context.ResultCount < ef || d < bound)

@@ -531,12 +531,21 @@ public sealed partial class HnswIndex : IVectorIndex
 
         if (rerank)
         {
-            int found = 0;
-            while (context.ResultCount > 0)
+            // The heap's order does not matter here: every result is scored again. Its rows are prefetched first, so
+            // their misses overlap instead of coming one after another.
+            ReadOnlySpan<Candidate> results = context.Results.AsSpan(0, context.ResultCount);
+            foreach (Candidate c in results)
             {
-                Candidate c = context.PopResult();
+                g.PrefetchRow(c.Slot);
+            }
+
+            int found = 0;
+            foreach (Candidate c in results)
+            {
                 TopK.Push(destination, ref found, g.Store.GetKey(c.Slot), g.DistanceTo(q, c.Slot));
             }
+
+            context.ResultCount = 0;
 
             TopK.SortAscending(destination, found);
             return found;

@@ -32,6 +32,9 @@ internal sealed class SearchContext
     public Candidate[] Candidates = new Candidate[256];
     public int CandidateCount;
     public Candidate[] Results = new Candidate[256];
+
+    /// <summary>The neighbours of the node being expanded that were not visited yet (at most 2M &lt;= 512).</summary>
+    public int[] Fresh = new int[512];
     public int ResultCount;
 
     /// <summary>Sorted results / neighbour selection input.</summary>
