@@ -193,7 +193,8 @@ internal static class HnswGraphCheck
         return slots - count;
     }
 
-    private static ReadOnlySpan<int> List(HnswGraph g, int slot, int layer)
+    /// <summary>The links of a node on a layer, read straight from the link pages.</summary>
+    internal static ReadOnlySpan<int> List(HnswGraph g, int slot, int layer)
     {
         HnswGraph.LinkPage page = g.LinkPages[slot >> HnswGraph.LinkPageShift];
         int i = slot & HnswGraph.LinkPageMask;
