@@ -1011,8 +1011,8 @@ internal sealed class HnswGraph
         float[][] rows = Volatile.Read(ref _rowPages);
         int limit = Math.Min(Capacity, pages.Length << LinkPageShift);
         context.Begin(limit);
-        ushort[] visited = context.Visited;
-        ushort gen = context.Generation;
+        byte[] visited = context.Visited;
+        byte gen = context.Generation;
         int max = layer == 0 ? MaxM0 : M;
         // Without tombstones or a filter, the result list is full as soon as ef nodes were seen, which allows hnswlib's
         // early stop; with them, the search goes on until ef eligible results are found.
