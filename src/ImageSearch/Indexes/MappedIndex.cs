@@ -25,8 +25,9 @@ namespace ImageSearch;
 /// index on Linux and macOS: it keeps reading the old file's data (tested on Linux). Windows does not let a mapped file
 /// be replaced or deleted, so there such a save or delete fails until <see cref="Dispose"/> (not tested here). Writing into the file in place (no ImageSearch API does) changes what searches read;
 /// truncating it makes the next read of a lost page fault (SIGBUS on Unix), which ends the process.</para>
-/// <para>Thread-safety: all members are thread-safe; searches run concurrently. <see cref="Dispose"/> waits for
-/// running calls, then unmaps the file and closes its handle; the members that read the index then throw
+/// <para>Thread-safety: all members are thread-safe; searches run concurrently, and a search's callbacks (a filter,
+/// progress) may call the index again. <see cref="Dispose"/> waits for running calls (calls that start meanwhile
+/// throw), then unmaps the file and closes its handle; the members that read the index then throw
 /// <see cref="ObjectDisposedException"/> (<see cref="Dimension"/>, <see cref="Metric"/>, <see cref="ElementType"/>,
 /// <see cref="Count"/>, <see cref="DeletedCount"/> and <see cref="Path"/> stay readable).</para>
 /// <para>Limits: those of <see cref="VectorIndex.Load(Stream)"/>; memory is the keys and flags (9 bytes a slot, plus
@@ -34,10 +35,15 @@ namespace ImageSearch;
 /// </remarks>
 public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
 {
-    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    // Calls in flight, counted instead of locked: a call made from a callback of a running search (a filter that
+    // asks Contains, on the same thread or a SearchBatch worker) just counts once more, and once Dispose has begun
+    // every new call fails fast with ObjectDisposedException instead of queueing behind it.
+    private readonly object _drained = new();
+    private int _inFlight;
+    private int _disposing; // 1 once Dispose began (set with a full fence: Dispose then reads _inFlight)
     private readonly IVectorIndex _index; // an ExactIndex or HnswIndex over a mapped store; only its reading members are exposed
     private readonly MappedFile _file;
-    private bool _disposed; // written under the writer lock, read under the reader lock
+    private bool _disposed; // written under _drained once no call is in flight
 
     private MappedIndex(string path, MappedFile file, IVectorIndex index)
     {
@@ -158,7 +164,7 @@ public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
         }
         finally
         {
-            _lock.ExitReadLock();
+            ExitRead();
         }
     }
 
@@ -174,7 +180,7 @@ public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
         }
         finally
         {
-            _lock.ExitReadLock();
+            ExitRead();
         }
     }
 
@@ -189,7 +195,7 @@ public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
         }
         finally
         {
-            _lock.ExitReadLock();
+            ExitRead();
         }
     }
 
@@ -204,7 +210,7 @@ public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
         }
         finally
         {
-            _lock.ExitReadLock();
+            ExitRead();
         }
     }
 
@@ -220,7 +226,7 @@ public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
         }
         finally
         {
-            _lock.ExitReadLock();
+            ExitRead();
         }
     }
 
@@ -244,35 +250,53 @@ public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
         }
         finally
         {
-            _lock.ExitReadLock();
+            ExitRead();
         }
     }
 
-    /// <summary>Waits for running calls, then unmaps the file and closes its handle. Idempotent.</summary>
+    /// <summary>
+    /// Waits for running calls, then unmaps the file and closes its handle. Idempotent. Calls that start once Dispose
+    /// has begun throw <see cref="ObjectDisposedException"/>. Do not call it from a callback (a filter or progress) of
+    /// a search on this same index: it would wait for that search, which waits for the callback.
+    /// </summary>
     public void Dispose()
     {
-        _lock.EnterWriteLock();
-        try
+        lock (_drained)
         {
-            if (!_disposed)
+            if (_disposed)
             {
-                _disposed = true;
-                _file.Dispose();
+                return;
             }
-        }
-        finally
-        {
-            _lock.ExitWriteLock();
+
+            Interlocked.Exchange(ref _disposing, 1);
+            while (Volatile.Read(ref _inFlight) > 0)
+            {
+                Monitor.Wait(_drained);
+            }
+
+            _disposed = true;
+            _file.Dispose();
         }
     }
 
     private void EnterRead()
     {
-        _lock.EnterReadLock();
-        if (_disposed)
+        Interlocked.Increment(ref _inFlight);
+        if (Volatile.Read(ref _disposing) != 0)
         {
-            _lock.ExitReadLock();
+            ExitRead();
             throw new ObjectDisposedException(nameof(MappedIndex), $"The mapped index '{Path}' was disposed.");
+        }
+    }
+
+    private void ExitRead()
+    {
+        if (Interlocked.Decrement(ref _inFlight) == 0 && Volatile.Read(ref _disposing) != 0)
+        {
+            lock (_drained)
+            {
+                Monitor.PulseAll(_drained);
+            }
         }
     }
 }

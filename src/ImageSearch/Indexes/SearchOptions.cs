@@ -9,7 +9,10 @@ public sealed record SearchOptions
 {
     /// <summary>
     /// Only keys for which the predicate returns <see langword="true"/> can be returned. <see langword="null"/> (the default)
-    /// allows every key. The predicate is called from the searching thread(s), possibly many times per query.
+    /// allows every key. The predicate is called from the searching thread(s), possibly many times per query. It must
+    /// not call an <see cref="ExactIndex"/> it is searching (the search holds the index's non-recursive read lock:
+    /// <see cref="LockRecursionException"/>, also through a <see cref="MappedIndex"/> of an exact index file); an
+    /// <see cref="HnswIndex"/>, or a <see cref="MappedIndex"/> of an HNSW file, may be called.
     /// </summary>
     public Func<long, bool>? Filter { get; init; }
 

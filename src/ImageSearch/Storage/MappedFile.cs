@@ -6,7 +6,8 @@ namespace ImageSearch;
 
 /// <summary>
 /// A whole file mapped read-only into memory, handed out as spans. The only type that turns the mapping's pointer
-/// into spans: every span is bounds-checked against the file's length here, so callers stay in safe code.
+/// into spans: every span is bounds-checked against the file's length here, so callers stay in safe code; the one
+/// exception is <see cref="UncheckedRef{T}"/>, for a hot path whose ranges were checked once through a span.
 /// </summary>
 /// <remarks>
 /// <para>Spans are not aligned to their element size in general (index rows start where the format puts them); x64
@@ -83,7 +84,7 @@ internal sealed unsafe class MappedFile : IDisposable
     public ReadOnlySpan<T> Span<T>(long offset, int count) where T : unmanaged
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (offset < 0 || count < 0 || (ulong)count * (ulong)sizeof(T) > (ulong)(Length - offset))
+        if (offset < 0 || count < 0 || offset > Length || (ulong)count * (ulong)sizeof(T) > (ulong)(Length - offset))
         {
             throw new ArgumentOutOfRangeException(nameof(offset), $"Bytes {offset} + {count} x {sizeof(T)} are not inside the mapped file of {Length} bytes.");
         }

@@ -325,6 +325,65 @@ public sealed class MappedIndexTests : IDisposable
     }
 
     [Fact]
+    public void AnHnswFilterMayCallTheSameIndexAsOnTheLoadedIndex()
+    {
+        // A loaded HnswIndex takes no lock to search, so a filter may ask the index itself (on the searching thread or
+        // a SearchBatch worker); the mapped index counts calls in flight instead of locking, so the same filter works.
+        const int count = 5_000;
+        var hnsw = new HnswIndex(Dim, DistanceMetric.Cosine, new HnswOptions { M = 8, EfConstruction = 40, Seed = 2 });
+        hnsw.AddRange(Enumerable.Range(0, count).Select(i => (long)i).ToArray(), NaiveReference.RandomVectors(new Random(3), count, Dim));
+        string path = Path.Combine(_dir, "filter.isidx");
+        hnsw.Save(path);
+        HnswIndex loaded = HnswIndex.Load(path);
+        using var mapped = MappedIndex.Open(path);
+        float[] queries = NaiveReference.RandomVectors(new Random(21), 8, Dim);
+        var viaLoaded = new SearchOptions { Ef = 60, Filter = key => key % 2 == 0 && loaded.Contains(key + 1) };
+        var viaMapped = new SearchOptions { Ef = 60, Filter = key => key % 2 == 0 && mapped.Contains(key + 1) };
+        AssertIdentical(loaded.Search(queries.AsSpan(0, Dim), 10, viaLoaded), mapped.Search(queries.AsSpan(0, Dim), 10, viaMapped));
+        SearchResult[][] expected = loaded.SearchBatch(queries, 10, viaLoaded), actual = mapped.SearchBatch(queries, 10, viaMapped);
+        for (int q = 0; q < expected.Length; q++)
+        {
+            AssertIdentical(expected[q], actual[q]);
+        }
+    }
+
+    [Fact]
+    public async Task DisposeDuringHnswSearchesEitherLetsThemFinishOrRefusesThem()
+    {
+        // The HNSW graph reads mapped rows without a per-read check: a search that outlived the mapping would crash,
+        // not throw, so this race must only ever end in finished or refused searches.
+        const int count = 5_000;
+        var hnsw = new HnswIndex(Dim, DistanceMetric.SquaredL2, new HnswOptions { M = 8, EfConstruction = 40, Seed = 3 });
+        hnsw.AddRange(Enumerable.Range(0, count).Select(i => (long)i).ToArray(), NaiveReference.RandomVectors(new Random(4), count, Dim));
+        string path = Path.Combine(_dir, "race.isidx");
+        hnsw.Save(path);
+        float[] q = NaiveReference.RandomVectors(new Random(9), 1, Dim);
+        SearchResult[] expected = HnswIndex.Load(path).Search(q, 10, new SearchOptions { Ef = 80 });
+        var mapped = MappedIndex.Open(path);
+        int completed = 0, refused = 0;
+        var searchers = Enumerable.Range(0, 3).Select(_ => Task.Run(() =>
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                try
+                {
+                    AssertIdentical(expected, mapped.Search(q, 10, new SearchOptions { Ef = 80 }));
+                    Interlocked.Increment(ref completed);
+                }
+                catch (ObjectDisposedException)
+                {
+                    Interlocked.Increment(ref refused);
+                }
+            }
+        })).ToArray();
+        await Task.Delay(10);
+        mapped.Dispose();
+        await Task.WhenAll(searchers);
+        Assert.Equal(900, completed + refused);
+        Assert.Throws<ObjectDisposedException>(() => mapped.Search(q, 10));
+    }
+
+    [Fact]
     public void SavingOverOrDeletingTheFileLeavesAnOpenIndexOnTheOldData()
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
