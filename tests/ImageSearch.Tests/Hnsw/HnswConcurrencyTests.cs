@@ -19,7 +19,9 @@ public class HnswConcurrencyTests
 
         // Two searchers hammer the index (single and batch, with and without a filter) while a writer adds in bulk,
         // adds one by one and removes.
-        Task[] readers = Enumerable.Range(0, 2).Select(t => Task.Run(() =>
+        // Readers on their own threads (LongRunning): spinning on pool threads, they kept both cores busy and the pool
+        // never got a thread for AddRange's Parallel.For, so the test hung (seen in CI on 2 cores).
+        Task[] readers = Enumerable.Range(0, 2).Select(t => Task.Factory.StartNew(() =>
         {
             var dest = new SearchResult[10];
             int i = 0;
@@ -53,19 +55,25 @@ public class HnswConcurrencyTests
 
                 Interlocked.Increment(ref searches);
             }
-        })).ToArray();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
 
-        hnsw.AddRange(keys.AsSpan(1000, 6000), rows.AsSpan(1000 * dim, 6000 * dim));
-        for (int i = 7_000; i < n; i++)
+        try
         {
-            hnsw.Add(keys[i], rows.AsSpan(i * dim, dim));
-            if (i % 4 == 0)
+            hnsw.AddRange(keys.AsSpan(1000, 6000), rows.AsSpan(1000 * dim, 6000 * dim));
+            for (int i = 7_000; i < n; i++)
             {
-                Assert.True(hnsw.Remove(keys[i - 5000]));
+                hnsw.Add(keys[i], rows.AsSpan(i * dim, dim));
+                if (i % 4 == 0)
+                {
+                    Assert.True(hnsw.Remove(keys[i - 5000]));
+                }
             }
         }
+        finally
+        {
+            stop.Cancel(); // also when the writer fails: the readers must stop, or the failure becomes a hang
+        }
 
-        stop.Cancel();
         await Task.WhenAll(readers); // rethrows any assertion failure of the readers
         Assert.Empty(errors);
         Assert.True(searches > 0);
@@ -112,7 +120,7 @@ public class HnswConcurrencyTests
         }
 
         using var stop = new CancellationTokenSource();
-        Task reader = Task.Run(() =>
+        Task reader = Task.Factory.StartNew(() => // its own thread: see SearchesRunWhileBulkAndSingleAddsAndRemovesAreInFlight
         {
             var dest = new SearchResult[10];
             for (int i = 0; !stop.IsCancellationRequested; i++)
@@ -124,10 +132,17 @@ public class HnswConcurrencyTests
                     Assert.DoesNotContain(dest[j].Key, removed);
                 }
             }
-        });
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-        hnsw.Compact();
-        stop.Cancel();
+        try
+        {
+            hnsw.Compact();
+        }
+        finally
+        {
+            stop.Cancel(); // also when Compact fails: the reader must stop, or the failure becomes a hang
+        }
+
         await reader;
         Assert.Equal(0, hnsw.DeletedCount);
         Assert.Equal(n - removed.Count, hnsw.Count);

@@ -200,17 +200,24 @@ public class ExactIndexTests
         float[] rows = NaiveReference.RandomVectors(new Random(9), 20000, dim);
         index.AddRange(Enumerable.Range(0, 1000).Select(i => (long)i).ToArray(), rows.AsSpan(0, 1000 * dim));
         using var done = new CancellationTokenSource();
-        var writer = Task.Run(() =>
+        // Writer and readers on their own threads (LongRunning): readers spinning on pool threads can starve the pool on
+        // 2 cores (see HnswConcurrencyTests).
+        var writer = Task.Factory.StartNew(() =>
         {
-            for (int i = 1000; i < 20000; i += 100)
+            try
             {
-                index.AddRange(Enumerable.Range(i, 100).Select(x => (long)x).ToArray(), rows.AsSpan(i * dim, 100 * dim));
-                if (i % 1000 == 0) index.Remove(i - 500);
+                for (int i = 1000; i < 20000; i += 100)
+                {
+                    index.AddRange(Enumerable.Range(i, 100).Select(x => (long)x).ToArray(), rows.AsSpan(i * dim, 100 * dim));
+                    if (i % 1000 == 0) index.Remove(i - 500);
+                }
             }
-
-            done.Cancel();
-        });
-        var readers = Enumerable.Range(0, 2).Select(t => Task.Run(() =>
+            finally
+            {
+                done.Cancel(); // also when the writer fails: the readers must stop, or the failure becomes a hang
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var readers = Enumerable.Range(0, 2).Select(t => Task.Factory.StartNew(() =>
         {
             var rng = new Random(t);
             int searches = 0;
@@ -223,7 +230,7 @@ public class ExactIndexTests
                 for (int i = 1; i < r.Length; i++) Assert.True(r[i - 1].Distance <= r[i].Distance);
                 searches++;
             }
-        })).ToArray();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
         await Task.WhenAll([writer, .. readers]);
         Assert.Equal(20000 - 19, index.Count);
     }
