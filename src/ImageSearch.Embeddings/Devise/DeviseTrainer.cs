@@ -168,7 +168,9 @@ public sealed class DeviseTrainer
         var valOut = new float[Math.Max(nVal, 1) * targetDimension];
         bool hinge = o.Loss == DeviseLoss.RankHinge;
         float[] negatives = hinge ? RankHingeLoss.DistinctRows(targets, targetDimension) : [];
+        // Over the word list the word losses already normalised, when there is one (same rows: no second copy).
         WordSoftmaxLoss? softmax = o.Loss != DeviseLoss.WordSoftmax ? null
+            : wordCosines is not null ? new WordSoftmaxLoss(wordCosines, o.SoftmaxScale)
             : new WordSoftmaxLoss(words.IsEmpty ? RankHingeLoss.DistinctRows(targets, targetDimension) : words, targetDimension, o.SoftmaxScale, o.MaxDegreeOfParallelism);
 
         var epochs = new List<DeviseEpoch>(o.Epochs);

@@ -53,12 +53,19 @@ internal sealed class WordCosines
         return (unit, norms, cos);
     }
 
+    /// <summary>Per row, the word vectors weighted by <paramref name="coef"/> ([batch x Count]): <c>sum_w coef_rw v_w</c>.</summary>
+    public float[] Mix(float[] coef, int batch)
+    {
+        var mixed = new float[batch * Dimension];
+        Gemm.MatMul(coef, _words, mixed, batch, Count, Dimension, _threads);
+        return mixed;
+    }
+
     /// <summary>dL/dp from dL/dcos (<paramref name="coef"/>, [batch x Count]); each row divided by <paramref name="divisor"/>.</summary>
     public void Backward(float[] coef, float[] unit, float[] norms, int batch, float divisor, Span<float> grad)
     {
         int d = Dimension;
-        var g = new float[batch * d];
-        Gemm.MatMul(coef, _words, g, batch, Count, d, _threads);
+        float[] g = Mix(coef, batch);
         for (int r = 0; r < batch; r++)
         {
             Span<float> gr = grad.Slice(r * d, d);

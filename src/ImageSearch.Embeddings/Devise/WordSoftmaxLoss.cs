@@ -13,50 +13,28 @@ namespace ImageSearch;
 internal sealed class WordSoftmaxLoss
 {
     private const float Tiny = 1e-12f;
-    private readonly float[] _words;      // k x dim, unit rows
-    private readonly float[] _wordsT;     // dim x k
-    private readonly int _k, _dim, _threads;
+    private readonly WordCosines _cosines;
     private readonly float _scale;
 
     public WordSoftmaxLoss(ReadOnlySpan<float> words, int dim, float scale, int threads)
+        : this(new WordCosines(words, dim, threads), scale)
     {
-        _dim = dim;
-        _k = words.Length / dim;
-        _scale = scale;
-        _threads = threads;
-        _words = new float[_k * dim];
-        for (int j = 0; j < _k; j++)
-        {
-            ReadOnlySpan<float> w = words.Slice(j * dim, dim);
-            float n = TensorPrimitives.Norm(w);
-            TensorPrimitives.Divide(w, n > Tiny ? n : 1f, _words.AsSpan(j * dim, dim));
-        }
-
-        _wordsT = new float[_k * dim];
-        Gemm.Transpose(_words, _wordsT, _k, dim);
     }
 
-    public int WordCount => _k;
+    /// <summary>Over the word list of <paramref name="cosines"/> (shared with the word losses it is added to).</summary>
+    public WordSoftmaxLoss(WordCosines cosines, float scale)
+    {
+        _cosines = cosines;
+        _scale = scale;
+    }
+
+    public int WordCount => _cosines.Count;
 
     /// <summary>Returns the mean loss; writes dL/dp into <paramref name="grad"/> unless it is empty.</summary>
     public float Compute(ReadOnlySpan<float> pred, ReadOnlySpan<float> target, int batch, Span<float> grad)
     {
-        int d = _dim, k = _k;
-        var unit = new float[batch * d];
-        var norms = new float[batch];
-        for (int r = 0; r < batch; r++)
-        {
-            ReadOnlySpan<float> p = pred.Slice(r * d, d);
-            float n = TensorPrimitives.Norm(p);
-            norms[r] = n;
-            if (n > Tiny)
-            {
-                TensorPrimitives.Divide(p, n, unit.AsSpan(r * d, d));
-            }
-        }
-
-        var logits = new float[batch * k];
-        Gemm.MatMul(unit, _wordsT, logits, batch, d, k, _threads);
+        int d = _cosines.Dimension, k = _cosines.Count;
+        (float[] unit, float[] norms, float[] logits) = _cosines.Forward(pred, batch);
         double total = 0;
         for (int r = 0; r < batch; r++)
         {
@@ -80,8 +58,7 @@ internal sealed class WordSoftmaxLoss
         if (!grad.IsEmpty)
         {
             // expected[r] = sum_j softmax_rj v_j
-            var expected = new float[batch * d];
-            Gemm.MatMul(logits, _words, expected, batch, k, d, _threads);
+            float[] expected = _cosines.Mix(logits, batch);
             for (int r = 0; r < batch; r++)
             {
                 Span<float> g = grad.Slice(r * d, d);
