@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace ImageSearch;
 
@@ -215,10 +217,7 @@ public sealed partial class HnswIndex
 
             Span<int> links = pages[i].Layer0.AsSpan(0, n * g.Stride0);
             reader.Read(links);
-            for (int j = 0; j < n; j++)
-            {
-                CheckList(links.Slice(j * g.Stride0, g.Stride0), g.MaxM0, slots, null, 0, start + j);
-            }
+            CheckLayer0(links, g.Stride0, g.MaxM0, slots, start);
         }
 
         reader.EndSection();
@@ -266,6 +265,32 @@ public sealed partial class HnswIndex
         }
 
         return new HnswIndex(g, options, ef);
+    }
+
+    /// <summary>
+    /// Checks consecutive layer-0 lists (slots from <paramref name="firstSlot"/>) as <see cref="CheckList"/> does, list
+    /// by list. Fast path: when every int of the block (counts and unused tails included) is below
+    /// <paramref name="slots"/> and every count is at most <paramref name="max"/>, each list passes, so one vectorised
+    /// maximum and a strided pass over the counts decide; otherwise (a bad list, or a tail holding a large stale value,
+    /// which is allowed) the lists are checked one by one, with the same verdict and message as before.
+    /// </summary>
+    private static void CheckLayer0(ReadOnlySpan<int> lists, int stride, int max, int slots, int firstSlot)
+    {
+        bool fast = lists.IsEmpty || TensorPrimitives.Max(MemoryMarshal.Cast<int, uint>(lists)) < (uint)slots;
+        for (int at = 0; fast && at < lists.Length; at += stride)
+        {
+            fast = (uint)lists[at] <= (uint)max;
+        }
+
+        if (fast)
+        {
+            return;
+        }
+
+        for (int j = 0; j * stride < lists.Length; j++)
+        {
+            CheckList(lists.Slice(j * stride, stride), max, slots, null, 0, firstSlot + j);
+        }
     }
 
     private static void CheckList(ReadOnlySpan<int> list, int max, int slots, HnswGraph? levels, int layer, int slot)
