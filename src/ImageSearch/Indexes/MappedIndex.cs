@@ -2,24 +2,27 @@ namespace ImageSearch;
 
 /// <summary>
 /// A saved index searched in place from its file through a read-only memory mapping: opening reads the header and the
-/// small sections (keys, live flags, Int8 quantiser; for HNSW also the graph) and does not read the rows, so an exact
-/// index opens in milliseconds whatever the file's size and the first search can start at once; the operating system
+/// small sections (keys, live flags, Int8 quantiser; for HNSW also the levels and upper layers) and does not read the
+/// rows or the HNSW layer-0 links, so an index opens in milliseconds whatever the file's size and the first search can start at once; the operating system
 /// pages rows in as searches touch them. Searches return exactly what <see cref="VectorIndex.Load(string)"/> of the
 /// same file returns (same keys, bit-identical distances, same tie order), since they run the same code over the same
 /// bytes.
 /// </summary>
 /// <remarks>
-/// <para>Checksums: <see cref="Open"/> checks the header and every section except the rows (<c>VECS</c>), whose
-/// length it checks against the header, and the end marker. The rows' checksum is checked only on request:
+/// <para>Checksums: <see cref="Open"/> checks the header and every section except the rows (<c>VECS</c>) and, for
+/// HNSW, the layer-0 links (<c>LNK0</c>) and the spanning tree (<c>TREE</c>, unused by a read-only index), whose
+/// lengths it checks against the header, and the end marker. Those checksums are checked only on request:
 /// <see cref="VerifyChecksums"/>, or <c>verifyChecksums: true</c> at open, reads the whole file and checks every
-/// section. Searches never check it: a corrupt row gives wrong distances, not an exception, until
-/// <see cref="VerifyChecksums"/> is called. Use <see cref="VectorIndex.Load(string)"/> where every byte must be checked
+/// section. Searches never check them: a corrupt row gives wrong distances, and a corrupt layer-0 list misroutes a
+/// search (searches bound every count and neighbour they read, so it never reads outside the file's rows), not an
+/// exception, until <see cref="VerifyChecksums"/> is called. Use <see cref="VectorIndex.Load(string)"/> where every byte must be checked
 /// before use.</para>
 /// <para>Read-only: there is no add or remove; load the file with <see cref="VectorIndex.Load(string)"/> to change it.
 /// Supported: <see cref="ExactIndex"/> files with <see cref="VectorElementType.Float32"/>,
 /// <see cref="VectorElementType.Float16"/> or <see cref="VectorElementType.Int8"/> rows (not Int8 that keeps f32 rows),
-/// and <see cref="HnswIndex"/> files with f32 or f16 rows, whose graph is read (and checked) at open as
-/// <see cref="HnswIndex.Load(string)"/> reads it; see <see cref="Open"/>.</para>
+/// and <see cref="HnswIndex"/> files with f32 or f16 rows, whose levels and upper layers are read (and checked) at open
+/// as <see cref="HnswIndex.Load(string)"/> reads them, and whose layer-0 lists are read in place; see
+/// <see cref="Open"/>.</para>
 /// <para>The file underneath: the index keeps the file open and mapped until <see cref="Dispose"/>. Saving over the
 /// path (this library's saves write a new file and rename it over the old one) or deleting it does not affect an open
 /// index on Linux and macOS: it keeps reading the old file's data (tested on Linux). Windows does not let a mapped file
@@ -31,7 +34,7 @@ namespace ImageSearch;
 /// <see cref="ObjectDisposedException"/> (<see cref="Dimension"/>, <see cref="Metric"/>, <see cref="ElementType"/>,
 /// <see cref="Count"/>, <see cref="DeletedCount"/> and <see cref="Path"/> stay readable).</para>
 /// <para>Limits: those of <see cref="VectorIndex.Load(Stream)"/>; memory is the keys and flags (9 bytes a slot, plus
-/// the key map), an HNSW graph's links, and the pages of the file the operating system keeps cached.</para>
+/// the key map), an HNSW graph's levels and upper-layer links, and the pages of the file the operating system keeps cached.</para>
 /// </remarks>
 public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
 {
@@ -58,7 +61,7 @@ public sealed class MappedIndex : IReadOnlyVectorIndex, IDisposable
     /// <param name="path">The index file.</param>
     /// <param name="verifyChecksums"><see langword="true"/> to check every section's checksum before returning (reads
     /// the whole file, as <see cref="VerifyChecksums"/>); <see langword="false"/> (the default) to check all but the
-    /// rows' (see the remarks of <see cref="MappedIndex"/>).</param>
+    /// rows', the HNSW layer-0 links' and the tree's (see the remarks of <see cref="MappedIndex"/>).</param>
     /// <returns>The index; dispose it to release the file.</returns>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>

@@ -67,9 +67,7 @@ internal sealed partial class IndexFileReader
         }
 
         int elementSize = Header.ElementType switch { VectorElementType.Float32 => 4, VectorElementType.Float16 => 2, _ => 1 };
-        BeginSection(SectionTags.Vectors, (long)slots * dim * elementSize);
-        long rowsAt = _stream.Position;
-        SkipPayload();
+        long rowsAt = SkipSection(SectionTags.Vectors, (long)slots * dim * elementSize);
 
         var pages = new VectorStore.Page[pageCount];
         for (int p = 0; p < pageCount; p++)
@@ -81,6 +79,18 @@ internal sealed partial class IndexFileReader
         store.AttachMappedPages(pages, slots);
         store.RebuildKeyMap(collectFreeSlots: false);
         return store;
+    }
+
+    /// <summary>
+    /// Starts section <paramref name="tag"/> of <paramref name="length"/> bytes and moves past its payload and checksum
+    /// without reading or checking them; returns the payload's file offset (a mapped graph reads it in place).
+    /// </summary>
+    public long SkipSection(uint tag, long length)
+    {
+        BeginSection(tag, length);
+        long at = _stream.Position;
+        SkipPayload();
+        return at;
     }
 
     /// <summary>Moves past the current section's payload and its checksum without reading or checking them (seekable streams).</summary>

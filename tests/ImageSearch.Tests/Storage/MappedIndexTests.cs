@@ -238,6 +238,73 @@ public sealed class MappedIndexTests : IDisposable
     }
 
     [Fact]
+    public void ACorruptHnswLayer0IsNotReadAtOpenNeverMisleadsAReadAndIsFoundByVerifyChecksums()
+    {
+        const int count = 20_000; // capacity is two pages of 16,384 rows: slots 20,000 to 32,767 have no row
+        var hnsw = new HnswIndex(Dim, DistanceMetric.Cosine, new HnswOptions { M = 8, EfConstruction = 40, Seed = 7 });
+        hnsw.AddRange(Enumerable.Range(0, count).Select(i => (long)i * 2).ToArray(), NaiveReference.RandomVectors(new Random(6), count, Dim));
+        string path = Path.Combine(_dir, "h.isidx");
+        hnsw.Save(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        (int offset, _) = Sections(bytes)["LNK0"];
+        const int stride = 1 + (2 * 8); // count, then 2M neighbours
+        int[] bad = [count, 32_767, 40_000, -1, int.MaxValue, int.MinValue];
+        for (int slot = 0; slot < count; slot += 3)
+        {
+            int at = offset + (slot * stride * sizeof(int));
+            if (slot % 2 == 0)
+            {
+                BitConverter.TryWriteBytes(bytes.AsSpan(at), slot % 4 == 0 ? 2 * 8 : int.MaxValue); // a full list, or a count past it
+            }
+
+            for (int j = 1; j < stride; j += 2)
+            {
+                BitConverter.TryWriteBytes(bytes.AsSpan(at + (j * sizeof(int))), bad[(slot + j) % bad.Length]);
+            }
+        }
+
+        File.WriteAllBytes(path, bytes);
+        using (var mapped = MappedIndex.Open(path)) // layer 0 is not read at open
+        {
+            float[] queries = NaiveReference.RandomVectors(new Random(18), 100, Dim);
+            for (int q = 0; q < 100; q++)
+            {
+                SearchResult[] results = mapped.Search(queries.AsSpan(q * Dim, Dim), 10, new SearchOptions { Ef = 80 });
+                Assert.NotEmpty(results);
+                float[] row = new float[Dim];
+                foreach (SearchResult r in results)
+                {
+                    Assert.True(mapped.TryGetVector(r.Key, row), $"key {r.Key}"); // a stored vector, not a slot past the rows
+                }
+            }
+
+            var e = Assert.Throws<InvalidDataException>(mapped.VerifyChecksums);
+            Assert.Contains("LNK0", e.Message);
+        }
+
+        Assert.Contains("LNK0", Assert.Throws<InvalidDataException>(() => MappedIndex.Open(path, verifyChecksums: true)).Message);
+        Assert.Throws<InvalidDataException>(() => HnswIndex.Load(path)); // loading checks every list, as before
+    }
+
+    [Fact]
+    public void ACorruptHnswTreeIsNotReadAtOpenAndIsFoundByVerifyChecksums()
+    {
+        var hnsw = new HnswIndex(Dim, DistanceMetric.SquaredL2, new HnswOptions { M = 8, EfConstruction = 40, Seed = 7 });
+        hnsw.AddRange(Enumerable.Range(0, 2_000).Select(i => (long)i).ToArray(), NaiveReference.RandomVectors(new Random(6), 2_000, Dim));
+        string path = Path.Combine(_dir, "t.isidx");
+        hnsw.Save(path);
+        float[] query = NaiveReference.RandomVectors(new Random(2), 1, Dim);
+        SearchResult[] expected = hnsw.Search(query, 10);
+        byte[] bytes = File.ReadAllBytes(path);
+        bytes[Sections(bytes)["TREE"].Offset + 100] ^= 0x04;
+        File.WriteAllBytes(path, bytes);
+
+        using var mapped = MappedIndex.Open(path); // a read-only index has no use for the tree
+        AssertIdentical(expected, mapped.Search(query, 10));
+        Assert.Contains("TREE", Assert.Throws<InvalidDataException>(mapped.VerifyChecksums).Message);
+    }
+
+    [Fact]
     public void IndexesThatCannotBeMappedSayWhy()
     {
         var hnsw = new HnswIndex(Dim, DistanceMetric.Cosine, new HnswOptions { M = 4, Seed = 1, ElementType = VectorElementType.Int8 });

@@ -44,6 +44,8 @@ internal sealed class HnswGraph
     private readonly bool _mapped; // f32 rows read in place from a mapped file, not from _rowPages
     private readonly MappedFile? _file; // mapped: the file and where each page's rows start in it
     private readonly long[] _fileOffsets = [];
+    private MappedFile? _layer0File; // set by ReadLayer0InPlace: layer-0 lists are read from the file, not from the link pages
+    private long _layer0At;
 
     private LinkPage[] _linkPages = [];
     private float[][] _rowPages = [];
@@ -164,7 +166,7 @@ internal sealed class HnswGraph
             Array.Copy(pages, grown, pages.Length);
             for (int i = pages.Length; i < grown.Length; i++)
             {
-                grown[i] = new LinkPage(Stride0);
+                grown[i] = new LinkPage(_mapped ? 0 : Stride0); // a mapped graph reads layer 0 in place (ReadLayer0InPlace)
             }
 
             Volatile.Write(ref _linkPages, grown);
@@ -186,6 +188,22 @@ internal sealed class HnswGraph
         {
             Volatile.Write(ref _capacity, capacity);
         }
+    }
+
+    /// <summary>
+    /// Makes the graph read its layer-0 lists in place from <paramref name="file"/>, where <paramref name="slots"/>
+    /// lists of <see cref="Stride0"/> ints start at <paramref name="offset"/> (a graph over a mapped store, which is
+    /// read-only; its link pages hold no layer-0 lists). The lists are not checked: every search bounds a list's count by 2M and each
+    /// neighbour by the capacity, which is held to <paramref name="slots"/> here, so a corrupt list can misroute a search
+    /// but never read outside the section or the rows.
+    /// </summary>
+    public void ReadLayer0InPlace(MappedFile file, long offset, int slots)
+    {
+        _ = file.Span<int>(offset, checked(slots * Stride0)); // the whole range is inside the file (throws otherwise)
+        _layer0File = file;
+        _layer0At = offset;
+        EnsureCapacity(slots);
+        Volatile.Write(ref _capacity, Math.Min(_capacity, slots));
     }
 
     /// <summary>Level of an inserted node, or -1 when the slot holds no inserted node.</summary>
@@ -331,9 +349,9 @@ internal sealed class HnswGraph
     {
         if (Sse.IsSupported)
         {
-            // Link pages are large arrays on the large object heap (not moved); a stale address is harmless for a prefetch.
-            ref int start = ref MemoryMarshal.GetArrayDataReference(pages[slot >> LinkPageShift].Layer0);
-            PrefetchLines((byte*)Unsafe.AsPointer(ref Unsafe.Add(ref start, (slot & LinkPageMask) * Stride0)), Stride0 * sizeof(int));
+            // Link pages are large arrays on the large object heap (not moved) and mapped lists do not move either; a
+            // stale address is harmless for a prefetch.
+            PrefetchLines((byte*)Unsafe.AsPointer(ref Layer0List(pages, slot)), Stride0 * sizeof(int));
         }
     }
 
@@ -354,6 +372,36 @@ internal sealed class HnswGraph
         int[]? upper = Volatile.Read(ref page.Upper[i]);
         offset = (layer - 1) * StrideUpper;
         return upper is not null && offset < upper.Length ? upper : null;
+    }
+
+    /// <summary>
+    /// The layer-0 list of <paramref name="slot"/> (its count, then the neighbours), in a link page or in place in a
+    /// mapped file; for searches, which bound what they read (<see cref="ReadCount(ref int, int)"/>, the capacity).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref int Layer0List(LinkPage[] pages, int slot)
+        => ref _layer0File is null
+            ? ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(pages[slot >> LinkPageShift].Layer0), (slot & LinkPageMask) * Stride0)
+            : ref _layer0File.UncheckedRef<int>(_layer0At + (sizeof(int) * (long)slot * Stride0));
+
+    /// <summary>As <see cref="ListOf"/>, for searches: a reference to the list's count, or a null reference when the node has no list on the layer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref int SearchList(LinkPage[] pages, int slot, int layer)
+    {
+        if (layer == 0)
+        {
+            return ref Layer0List(pages, slot);
+        }
+
+        int[]? list = ListOf(pages, slot, layer, out int offset);
+        return ref list is null ? ref Unsafe.NullRef<int>() : ref list[offset];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ReadCount(ref int count, int max)
+    {
+        int n = Volatile.Read(ref count);
+        return (uint)n <= (uint)max ? n : 0; // never trust a count beyond the list (torn or corrupt)
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -978,16 +1026,16 @@ internal sealed class HnswGraph
         while (changed)
         {
             changed = false;
-            int[]? list = ListOf(pages, cur, layer, out int off);
-            if (list is null)
+            ref int list = ref SearchList(pages, cur, layer);
+            if (Unsafe.IsNullRef(ref list))
             {
                 return;
             }
 
-            int count = ReadCount(list, off, M);
+            int count = ReadCount(ref list, M);
             for (int i = 1; i <= count; i++)
             {
-                int n = list[off + i];
+                int n = Unsafe.Add(ref list, i);
                 if ((uint)n >= (uint)limit)
                 {
                     continue;
@@ -1047,13 +1095,13 @@ internal sealed class HnswGraph
             }
 
             context.PopCandidate();
-            int[]? list = ListOf(pages, c.Slot, layer, out int off);
-            if (list is null)
+            ref int list = ref SearchList(pages, c.Slot, layer);
+            if (Unsafe.IsNullRef(ref list))
             {
                 continue;
             }
 
-            int count = ReadCount(list, off, max);
+            int count = ReadCount(ref list, max);
             // Two passes: first the neighbours not seen yet (marked at once), then their distances, each row prefetched
             // whole a few neighbours ahead. Prefetching only the next row, and only its first lines, left most of a
             // 400-byte row to demand misses (docs/hnsw.md, "Search speed").
@@ -1061,7 +1109,7 @@ internal sealed class HnswGraph
             int found = 0;
             for (int i = 1; i <= count; i++)
             {
-                int n = list[off + i];
+                int n = Unsafe.Add(ref list, i);
                 if ((uint)n >= (uint)limit || visited[n] == gen)
                 {
                     continue;

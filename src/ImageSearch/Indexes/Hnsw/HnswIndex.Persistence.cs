@@ -112,13 +112,20 @@ public sealed partial class HnswIndex
     public static HnswIndex Load(string path)
         => VectorIndex.Load(path) as HnswIndex ?? throw new InvalidDataException($"'{path}' holds an index of another type; use VectorIndex.Load.");
 
-    internal static HnswIndex Read(IndexFileReader reader) => ReadGraph(reader, reader.ReadStore());
+    internal static HnswIndex Read(IndexFileReader reader) => ReadGraph(reader, reader.ReadStore(), mapped: null);
 
-    /// <summary>An HNSW index whose rows stay in <paramref name="file"/> (f32 and f16; see <see cref="MappedIndex"/>); the graph is read.</summary>
-    internal static HnswIndex ReadMapped(IndexFileReader reader, MappedFile file) => ReadGraph(reader, reader.ReadMappedStore(file));
+    /// <summary>
+    /// An HNSW index whose rows and layer-0 lists stay in <paramref name="file"/> (f32 and f16; see
+    /// <see cref="MappedIndex"/>): the levels and upper layers are read and checked, layer 0 and the tree are not read
+    /// (a read-only index needs no tree).
+    /// </summary>
+    internal static HnswIndex ReadMapped(IndexFileReader reader, MappedFile file) => ReadGraph(reader, reader.ReadMappedStore(file), file);
 
-    /// <summary>Reads the graph sections that follow the common ones into an index over <paramref name="store"/>.</summary>
-    private static HnswIndex ReadGraph(IndexFileReader reader, VectorStore store)
+    /// <summary>
+    /// Reads the graph sections that follow the common ones into an index over <paramref name="store"/>; with
+    /// <paramref name="mapped"/>, layer 0 is read in place from that file instead (<see cref="HnswGraph.ReadLayer0InPlace"/>).
+    /// </summary>
+    private static HnswIndex ReadGraph(IndexFileReader reader, VectorStore store, MappedFile? mapped)
     {
         int slots = store.SlotCount;
 
@@ -171,10 +178,11 @@ public sealed partial class HnswIndex
         // From a stream that cannot seek the check above says nothing: link pages are then made as their layer-0 lists
         // arrive (levels, one byte a slot, wait in a buffer), so a file cannot make the graph cost far more than it holds.
         bool trusted = reader.KnowsRemaining;
-        var g = new HnswGraph(store, m, efc, ml, rng) { Tombstones = tombstones, TreeKnown = hasTree }; // without one, the tree is rebuilt on the first add
+        var g = new HnswGraph(store, m, efc, ml, rng) { Tombstones = tombstones, TreeKnown = hasTree && mapped is null }; // without one, the tree is rebuilt on the first add
+        long layer0Length = (long)slots * g.Stride0 * sizeof(int);
         if (trusted)
         {
-            g.EnsureCapacity(slots);
+            g.EnsureCapacity(slots); // over a mapped store: link pages without layer-0 lists
         }
 
         HnswGraph.LinkPage[] pages = g.LinkPages;
@@ -204,23 +212,30 @@ public sealed partial class HnswIndex
             throw new InvalidDataException($"The entry point {entry} is not on the top level {top}.");
         }
 
-        reader.BeginSection(Layer0Tag, (long)slots * g.Stride0 * sizeof(int));
-        for (int start = 0, i = 0; start < slots; start += HnswGraph.LinkPageSize, i++)
+        if (mapped is not null)
         {
-            int n = Math.Min(HnswGraph.LinkPageSize, slots - start);
-            if (!trusted)
+            g.ReadLayer0InPlace(mapped, reader.SkipSection(Layer0Tag, layer0Length), slots);
+        }
+        else
+        {
+            reader.BeginSection(Layer0Tag, layer0Length);
+            for (int start = 0, i = 0; start < slots; start += HnswGraph.LinkPageSize, i++)
             {
-                g.EnsureCapacity(start + n);
-                pages = g.LinkPages;
-                levelBuffer.AsSpan(start, n).CopyTo(pages[i].Levels);
+                int n = Math.Min(HnswGraph.LinkPageSize, slots - start);
+                if (!trusted)
+                {
+                    g.EnsureCapacity(start + n);
+                    pages = g.LinkPages;
+                    levelBuffer.AsSpan(start, n).CopyTo(pages[i].Levels);
+                }
+
+                Span<int> links = pages[i].Layer0.AsSpan(0, n * g.Stride0);
+                reader.Read(links);
+                CheckLayer0(links, g.Stride0, g.MaxM0, slots, start);
             }
 
-            Span<int> links = pages[i].Layer0.AsSpan(0, n * g.Stride0);
-            reader.Read(links);
-            CheckLayer0(links, g.Stride0, g.MaxM0, slots, start);
+            reader.EndSection();
         }
-
-        reader.EndSection();
 
         reader.BeginSection(UpperTag, upperInts * sizeof(int));
         for (int slot = 0; slot < slots; slot++)
@@ -235,7 +250,11 @@ public sealed partial class HnswIndex
         }
 
         reader.EndSection();
-        if (hasTree)
+        if (hasTree && mapped is not null)
+        {
+            reader.SkipSection(TreeTag, (long)slots * sizeof(int));
+        }
+        else if (hasTree)
         {
             reader.BeginSection(TreeTag, (long)slots * sizeof(int));
             for (int start = 0, i = 0; start < slots; start += HnswGraph.LinkPageSize, i++)
@@ -259,7 +278,7 @@ public sealed partial class HnswIndex
         }
 
         g.SetEntry(slots == 0 ? -1 : entry, top);
-        if (hasTree && g.TreeProblem() is string problem)
+        if (g.TreeKnown && g.TreeProblem() is string problem)
         {
             throw new InvalidDataException($"Section TREE is corrupt: {problem}.");
         }
