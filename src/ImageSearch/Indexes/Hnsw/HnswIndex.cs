@@ -551,16 +551,11 @@ public sealed partial class HnswIndex : IVectorIndex
             return found;
         }
 
-        while (context.ResultCount > k)
-        {
-            context.PopResult();
-        }
-
-        int n = context.ResultCount;
+        int n = Math.Min(k, context.DrainResultsAscending());
         VectorStore store = g.Store;
-        for (int i = n - 1; i >= 0; i--)
+        for (int i = 0; i < n; i++)
         {
-            Candidate c = context.PopResult();
+            Candidate c = context.Sorted[i];
             destination[i] = new SearchResult(store.GetKey(c.Slot), c.Distance);
         }
 

@@ -16,8 +16,8 @@ internal struct Candidate
 }
 
 /// <summary>
-/// Per-thread scratch of a graph search: a generation-stamped visited set (no clearing per query), the candidate
-/// min-heap, the result max-heap and buffers, all grown on demand and reused, so a search allocates nothing in steady
+/// Per-thread scratch of a graph search: a generation-stamped visited set (no clearing per query), the sorted nearest
+/// list, the candidate min-heap, the result max-heap and buffers, all grown on demand and reused, so a search allocates nothing in steady
 /// state. One context serves one search at a time; <see cref="Rent"/> hands out a fresh one when a search re-enters
 /// on the same thread (for example from a filter callback).
 /// </summary>
@@ -36,7 +36,19 @@ internal sealed class SearchContext
 
     /// <summary>The neighbours of the node being expanded that were not visited yet (at most 2M &lt;= 512).</summary>
     public int[] Fresh = new int[512];
+
+    /// <summary>The distances of <see cref="Fresh"/>, in the same order.</summary>
+    public float[] FreshDistances = new float[512];
+
+    /// <summary>The sorted list of the search without tombstones or filter (ef entries).</summary>
+    public Candidate[] Nearest = new Candidate[256];
     public int ResultCount;
+
+    /// <summary>
+    /// Whether <see cref="Results"/> is sorted farthest first (left by the sorted-list search); such an array is also a
+    /// valid max-heap, so the heap members keep working on it.
+    /// </summary>
+    public bool ResultsDescending;
 
     /// <summary>Sorted results / neighbour selection input.</summary>
     public Candidate[] Sorted = new Candidate[256];
@@ -93,6 +105,36 @@ internal sealed class SearchContext
 
         CandidateCount = 0;
         ResultCount = 0;
+        ResultsDescending = false;
+    }
+
+    /// <summary>The sorted list, with room for <paramref name="ef"/> entries.</summary>
+    public Candidate[] EnsureNearest(int ef)
+    {
+        if (Nearest.Length < ef)
+        {
+            Nearest = new Candidate[Math.Max(ef, Nearest.Length * 2)];
+        }
+
+        return Nearest;
+    }
+
+    /// <summary>Makes <paramref name="ascending"/> the results, farthest first (expanded slots, stored as ~slot, restored).</summary>
+    public void SetResultsFromAscending(ReadOnlySpan<Candidate> ascending)
+    {
+        if (Results.Length < ascending.Length)
+        {
+            Results = new Candidate[Math.Max(ascending.Length, Results.Length * 2)];
+        }
+
+        for (int i = 0, n = ascending.Length; i < n; i++)
+        {
+            Candidate c = ascending[n - 1 - i];
+            Results[i] = new Candidate(c.Distance, c.Slot < 0 ? ~c.Slot : c.Slot);
+        }
+
+        ResultCount = ascending.Length;
+        ResultsDescending = true;
     }
 
     public void EnsureDimension(int dimension)
@@ -259,11 +301,22 @@ internal sealed class SearchContext
         return top;
     }
 
-    /// <summary>Empties the result heap into <see cref="Sorted"/>, nearest first; returns the count.</summary>
+    /// <summary>Empties the results into <see cref="Sorted"/>, nearest first; returns the count.</summary>
     public int DrainResultsAscending()
     {
         int n = ResultCount;
         EnsureSelection(n);
+        if (ResultsDescending)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                Sorted[i] = Results[n - 1 - i];
+            }
+
+            ResultCount = 0;
+            return n;
+        }
+
         for (int i = n - 1; i >= 0; i--)
         {
             Sorted[i] = PopResult();
