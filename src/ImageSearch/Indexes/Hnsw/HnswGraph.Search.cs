@@ -219,8 +219,8 @@ internal sealed partial class HnswGraph
     /// <summary>
     /// Marks the neighbours of <paramref name="slot"/> on <paramref name="layer"/> not visited yet and computes their
     /// distances: slots in <see cref="SearchContext.Fresh"/>, distances in <see cref="SearchContext.FreshDistances"/>;
-    /// returns how many. Each row is prefetched whole a few neighbours ahead (prefetching only the next row, and only
-    /// its first lines, left most of a 400-byte row to demand misses).
+    /// returns how many. Each row is prefetched whole, about <see cref="InFlightLines"/> cache lines ahead (prefetching
+    /// only the next row, and only its first lines, left most of a 400-byte row to demand misses).
     /// </summary>
     private int ExpandNode(ReadOnlySpan<float> q, LinkPage[] pages, int slot, int layer, int limit, SearchContext context)
     {
@@ -249,7 +249,8 @@ internal sealed partial class HnswGraph
 
         float[][] rows = Volatile.Read(ref _rowPages);
         bool codes = q.Length != Dimension; // an 8-bit traversal query: rows are read as codes
-        for (int j = 0; j < found && j < PrefetchAhead; j++)
+        int ahead = codes ? _prefetchCodeRows : _prefetchRows;
+        for (int j = 0; j < found && j < ahead; j++)
         {
             PrefetchRow(rows, fresh[j], codes);
         }
@@ -257,9 +258,9 @@ internal sealed partial class HnswGraph
         float[] distances = context.FreshDistances;
         for (int j = 0; j < found; j++)
         {
-            if (j + PrefetchAhead < found)
+            if (j + ahead < found)
             {
-                PrefetchRow(rows, fresh[j + PrefetchAhead], codes);
+                PrefetchRow(rows, fresh[j + ahead], codes);
             }
 
             distances[j] = Distance(q, fresh[j]);

@@ -30,8 +30,12 @@ internal sealed partial class HnswGraph
     internal const int LinkPageMask = LinkPageSize - 1;
     internal const int MaxLevel = 31;
 
-    /// <summary>How many neighbours ahead a search prefetches rows (GloVe-100: 4 and 8 alike, 2 slower; docs/hnsw.md).</summary>
-    private const int PrefetchAhead = 4;
+    /// <summary>
+    /// Cache lines a search keeps in flight while computing a node's distances (about what a core's L2 tracks): rows
+    /// are prefetched that many lines ahead, at least <see cref="MinPrefetchRows"/> rows (docs/hnsw.md, "Search speed").
+    /// </summary>
+    private const int InFlightLines = 64;
+    private const int MinPrefetchRows = 4;
     private const int LockStripes = 4096;
     private const int LockSpacing = 16; // ints: one 64-byte line per stripe, so stripes do not share lines
 
@@ -42,6 +46,8 @@ internal sealed partial class HnswGraph
     private readonly bool _l2;
     private readonly bool _f32;
     private readonly bool _mapped; // f32 rows read in place from a mapped file, not from _rowPages
+    private readonly int _prefetchRows; // rows prefetched ahead: f32 rows
+    private readonly int _prefetchCodeRows; // and 8-bit codes
     private readonly MappedFile? _file; // mapped: the file and where each page's rows start in it
     private readonly long[] _fileOffsets = [];
     private MappedFile? _layer0File; // set by ReadLayer0InPlace: layer-0 lists are read from the file, not from the link pages
@@ -84,6 +90,8 @@ internal sealed partial class HnswGraph
         _l2 = store.Metric == DistanceMetric.SquaredL2;
         _f32 = store.HasFloat32Rows;
         _mapped = store.IsMapped;
+        _prefetchRows = Math.Max(MinPrefetchRows, InFlightLines / ((Dimension * sizeof(float) + 63) / 64));
+        _prefetchCodeRows = Math.Max(MinPrefetchRows, InFlightLines / ((Dimension + 63) / 64));
         if (_mapped && store.ElementType == VectorElementType.Int8)
         {
             throw new NotSupportedException("An Int8 HNSW graph reads its codes from managed pages; it cannot run over mapped rows.");
