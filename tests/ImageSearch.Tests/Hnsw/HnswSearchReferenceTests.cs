@@ -8,13 +8,16 @@ namespace ImageSearch.Tests.Hnsw;
 public class HnswSearchReferenceTests
 {
     [Theory]
-    [InlineData(VectorElementType.Float32, false, DistanceMetric.Cosine)]
-    [InlineData(VectorElementType.Float32, false, DistanceMetric.SquaredL2)]
-    [InlineData(VectorElementType.Int8, true, DistanceMetric.Cosine)]
-    [InlineData(VectorElementType.Int8, true, DistanceMetric.SquaredL2)]
-    public void SearchEqualsTheTextbookSearchOverTheSameGraph(VectorElementType type, bool keepFloat32Rows, DistanceMetric metric)
+    [InlineData(VectorElementType.Float32, false, DistanceMetric.Cosine, 24)]
+    [InlineData(VectorElementType.Float32, false, DistanceMetric.SquaredL2, 24)]
+    [InlineData(VectorElementType.Int8, true, DistanceMetric.Cosine, 24)]
+    [InlineData(VectorElementType.Int8, true, DistanceMetric.SquaredL2, 24)]
+    [InlineData(VectorElementType.Float32, false, DistanceMetric.Cosine, 100)] // a masked last chunk
+    [InlineData(VectorElementType.Int8, true, DistanceMetric.Cosine, 100)] // 16-bit traversal weights where the CPU has them
+    [InlineData(VectorElementType.Int8, true, DistanceMetric.SquaredL2, 100)]
+    public void SearchEqualsTheTextbookSearchOverTheSameGraph(VectorElementType type, bool keepFloat32Rows, DistanceMetric metric, int dim)
     {
-        const int dim = 24, count = 4000, queryCount = 60, k = 10;
+        const int count = 4000, queryCount = 60, k = 10;
         var index = new HnswIndex(dim, metric, new HnswOptions { M = 8, EfConstruction = 60, ElementType = type, KeepFloat32Rows = keepFloat32Rows })
         {
             MaxDegreeOfParallelism = 1,
@@ -49,7 +52,7 @@ public class HnswSearchReferenceTests
         float[] t = q;
         if (rerank)
         {
-            t = new float[g.Dimension + 2];
+            t = new float[HnswGraph.TraversalQueryLength(g.Dimension)];
             g.PrepareTraversalQuery(q, t);
         }
 

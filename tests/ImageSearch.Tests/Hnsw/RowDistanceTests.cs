@@ -61,6 +61,51 @@ public sealed class RowDistanceTests
         Assert.Equal(expected, RowDistance.ScaledCodeDot(ref w[0], ref MemoryMarshal.GetArrayDataReference(codes), dimension), (float)(1e-5 * scale));
     }
 
+    [Theory]
+    [MemberData(nameof(Dimensions))]
+    public void WideCodeDotIsTheExactIntegerSum(int dimension)
+    {
+        if (!RowDistance.HasWideCodeDot(dimension))
+        {
+            Assert.True(dimension < RowDistance.WideChunk || !System.Runtime.Intrinsics.X86.Avx512BW.IsSupported);
+            return;
+        }
+
+        var random = new Random(2000 + dimension);
+        int limit = (int)Math.Min(short.MaxValue, (int.MaxValue - 1) / (255L * dimension)); // as QueryBound scales
+        int chunk = RowDistance.WideChunk, full = dimension & ~(chunk - 1);
+        short[] k = new short[dimension + chunk];
+        byte[] codes = new byte[dimension];
+        for (int trial = 0; trial < 10; trial++)
+        {
+            for (int i = 0; i < dimension; i++)
+            {
+                k[i] = (short)(trial == 0 ? (i % 2 == 0 ? limit : -limit) : random.Next(-limit, limit + 1)); // trial 0: the extremes
+            }
+
+            random.NextBytes(codes);
+            if (trial == 0)
+            {
+                codes.AsSpan().Fill(255);
+            }
+
+            // The tail: the last chunk's weights, with those before the last full chunk zeroed (the documented contract).
+            for (int i = 0; i < chunk; i++)
+            {
+                int at = dimension - chunk + i;
+                k[dimension + i] = at >= full ? k[at] : (short)0;
+            }
+
+            long expected = 0;
+            for (int i = 0; i < dimension; i++)
+            {
+                expected += (long)k[i] * codes[i];
+            }
+
+            Assert.Equal(expected, RowDistance.WideCodeDot(ref k[0], ref MemoryMarshal.GetArrayDataReference(codes), dimension));
+        }
+    }
+
     [Fact]
     public void NaNInEitherRowGivesNaN()
     {

@@ -55,6 +55,10 @@ internal sealed partial class HnswGraph
 
     private LinkPage[] _linkPages = [];
     private float[][] _rowPages = [];
+    private byte[][] _codePages = []; // Int8: each store page's codes, as _rowPages mirrors f32 rows
+    private float[]?[] _normPages = []; // and its rows' ||x||^2 (kept with f32 rows only)
+    private readonly bool _int8;
+    private readonly bool _wideTraversal; // 8-bit traversal through 16-bit integer weights (TraversalQueryLength)
     private int _capacity;
     private long _entry = -1; // (maxLevel << 32) | slot; -1 when empty
     private ulong _rngState;
@@ -90,6 +94,8 @@ internal sealed partial class HnswGraph
         _l2 = store.Metric == DistanceMetric.SquaredL2;
         _f32 = store.HasFloat32Rows;
         _mapped = store.IsMapped;
+        _int8 = store.ElementType == VectorElementType.Int8;
+        _wideTraversal = _int8 && RowDistance.HasWideCodeDot(Dimension);
         _prefetchRows = Math.Max(MinPrefetchRows, InFlightLines / ((Dimension * sizeof(float) + 63) / 64));
         _prefetchCodeRows = Math.Max(MinPrefetchRows, InFlightLines / ((Dimension + 63) / 64));
         if (_mapped && store.ElementType == VectorElementType.Int8)
@@ -191,7 +197,27 @@ internal sealed partial class HnswGraph
             Volatile.Write(ref _rowPages, rows);
         }
 
+        if (_int8 && _codePages.Length < Store.PageCount)
+        {
+            var codes = new byte[Store.PageCount][];
+            var norms = new float[]?[codes.Length];
+            for (int i = 0; i < codes.Length; i++)
+            {
+                VectorStore.Page page = Store.GetPage(i);
+                codes[i] = page.I8Array;
+                norms[i] = page.NormSquared;
+            }
+
+            Volatile.Write(ref _normPages, norms);
+            Volatile.Write(ref _codePages, codes);
+        }
+
         int capacity = Math.Min(_linkPages.Length * LinkPageSize, _f32 && !_mapped ? _rowPages.Length << _rowShift : Store.PageCount << _rowShift);
+        if (_int8)
+        {
+            capacity = Math.Min(capacity, _codePages.Length << _rowShift);
+        }
+
         if (capacity > _capacity)
         {
             Volatile.Write(ref _capacity, capacity);
@@ -274,9 +300,17 @@ internal sealed partial class HnswGraph
     /// <summary>Distance from a prepared query (or an 8-bit traversal query) to a stored row, for callers outside the graph.</summary>
     public float DistanceTo(ReadOnlySpan<float> query, int slot) => Distance(query, slot);
 
+    /// <summary>The length of an 8-bit traversal query for <paramref name="dimension"/> (<see cref="PrepareTraversalQuery"/>): always more than the dimension.</summary>
+    public static int TraversalQueryLength(int dimension) => dimension + 4 + ((dimension + RowDistance.WideChunk + 1) / 2);
+
     /// <summary>
-    /// Writes the 8-bit traversal form of a prepared query (Int8 stores; under squared L2 only with f32 rows, whose norms it needs): <c>w_j = q_j * step_j</c> for
-    /// each dimension, then <c>sum q_j lo_j</c>, then <c>||q||^2</c>, so that <c>q . x̂ = sum q_j lo_j + sum w_j c_j</c>.
+    /// Writes the 8-bit traversal form of a prepared query (Int8 stores; under squared L2 only with f32 rows, whose
+    /// norms it needs), <see cref="TraversalQueryLength"/> floats: <c>w_j = q_j * step_j</c> for each dimension, then
+    /// <c>sum q_j lo_j</c>, then <c>||q||^2</c>, so that <c>q . x̂ = sum q_j lo_j + sum w_j c_j</c>. Where the CPU has
+    /// 16-bit multiply-adds (<see cref="RowDistance.HasWideCodeDot"/>) it also writes <c>w</c> scaled to 16-bit integers
+    /// <c>k_j</c> (<see cref="QueryBound"/>), then the last <see cref="RowDistance.WideChunk"/> of them again with those
+    /// before the last full chunk zeroed (the kernel's overlapping tail), stored in the floats after the scale
+    /// <c>s</c> and constant <c>a</c> of <c>q . x̂ ~= a + s * sum k_j c_j</c>; traversal then uses that integer dot product.
     /// </summary>
     public void PrepareTraversalQuery(ReadOnlySpan<float> query, Span<float> destination)
     {
@@ -284,6 +318,19 @@ internal sealed partial class HnswGraph
         System.Numerics.Tensors.TensorPrimitives.Multiply(query, quantizer.Step, destination[..Dimension]);
         destination[Dimension] = System.Numerics.Tensors.TensorPrimitives.Dot(query, quantizer.Offset);
         destination[Dimension + 1] = System.Numerics.Tensors.TensorPrimitives.Dot(query, query);
+        if (!_wideTraversal)
+        {
+            return;
+        }
+
+        Span<short> weights = MemoryMarshal.Cast<float, short>(destination[(Dimension + 4)..TraversalQueryLength(Dimension)]);
+        QueryBound bound = QueryBound.Create(query, quantizer, weights[..Dimension], Store.Metric);
+        destination[Dimension + 2] = (float)(bound.Estimate(1) - bound.Estimate(0));
+        destination[Dimension + 3] = (float)bound.Estimate(0);
+        int chunk = RowDistance.WideChunk, full = Dimension & ~(chunk - 1);
+        Span<short> tail = weights.Slice(Dimension, chunk);
+        weights.Slice(Dimension - chunk, chunk).CopyTo(tail);
+        tail[..(full - (Dimension - chunk))].Clear();
     }
 
     /// <summary>
@@ -293,12 +340,14 @@ internal sealed partial class HnswGraph
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float TraversalDistance(ReadOnlySpan<float> query, int slot)
     {
-        VectorStore.Page page = Store.GetPage(slot >> _rowShift);
-        int row = slot & _rowMask;
+        int page = slot >> _rowShift, row = slot & _rowMask;
         // The codes are inside their page: pages hold RowsPerPage full rows, and row is below RowsPerPage.
-        ref byte codes = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(page.I8Array), row * Dimension);
-        float dot = query[Dimension] + RowDistance.ScaledCodeDot(ref MemoryMarshal.GetReference(query), ref codes, Dimension);
-        return _l2 ? query[Dimension + 1] - (2 * dot) + page.NormSquared![row] : 1f - dot;
+        ref byte codes = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codePages[page]), row * Dimension);
+        ref float q = ref MemoryMarshal.GetReference(query);
+        float dot = _wideTraversal
+            ? Unsafe.Add(ref q, Dimension + 3) + (Unsafe.Add(ref q, Dimension + 2) * RowDistance.WideCodeDot(ref Unsafe.As<float, short>(ref Unsafe.Add(ref q, Dimension + 4)), ref codes, Dimension))
+            : query[Dimension] + RowDistance.ScaledCodeDot(ref q, ref codes, Dimension);
+        return _l2 ? query[Dimension + 1] - (2 * dot) + _normPages[page]![row] : 1f - dot;
     }
 
     /// <summary>Distance between two stored rows.</summary>
@@ -330,7 +379,7 @@ internal sealed partial class HnswGraph
         // stale address is harmless anyway: taking the raw address is safe here. Mapped rows are outside the GC heap:
         // their address is fixed.
         byte* start = codes
-            ? (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Store.GetPage(slot >> _rowShift).I8Array), (slot & _rowMask) * Dimension))
+            ? (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_codePages[slot >> _rowShift]), (slot & _rowMask) * Dimension))
             : _mapped
                 ? (byte*)Unsafe.AsPointer(ref MappedRow(slot))
                 : (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(rows[slot >> _rowShift]), (slot & _rowMask) * Dimension));

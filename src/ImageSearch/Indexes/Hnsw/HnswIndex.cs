@@ -514,7 +514,7 @@ public sealed partial class HnswIndex : IVectorIndex
         if (g.Store.ElementType == VectorElementType.Int8 && (rerank || g.Store.Metric != DistanceMetric.SquaredL2))
         {
             g.PrepareTraversalQuery(q, context.Traversal);
-            t = context.Traversal.AsSpan(0, g.Dimension + 2);
+            t = context.Traversal.AsSpan(0, HnswGraph.TraversalQueryLength(g.Dimension));
         }
 
         float entryDistance = g.DistanceTo(t, entry);

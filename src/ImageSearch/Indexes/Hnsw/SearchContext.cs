@@ -68,7 +68,7 @@ internal sealed class SearchContext
     /// <summary>Row scratch for distances between two stored Float16 rows.</summary>
     public float[] Row = [];
 
-    /// <summary>The 8-bit traversal form of the query (<see cref="HnswGraph.PrepareTraversalQuery"/>): dimension + 2 floats.</summary>
+    /// <summary>The 8-bit traversal form of the query (<see cref="HnswGraph.PrepareTraversalQuery"/>).</summary>
     public float[] Traversal = [];
 
     public static SearchContext Rent()
@@ -143,7 +143,7 @@ internal sealed class SearchContext
         {
             Query = new float[dimension];
             Row = new float[dimension];
-            Traversal = new float[dimension + 2];
+            Traversal = new float[HnswGraph.TraversalQueryLength(dimension)];
         }
     }
 
