@@ -7,7 +7,9 @@ namespace ImageSearch;
 /// Both search loops expand a node the same way (<see cref="ExpandNode"/>): its neighbours not seen yet are marked,
 /// then all their distances are computed in one pass with no data-dependent branch between them, so that the CPU
 /// overlaps their loads and arithmetic; only then do the loops decide what to keep. Deciding after each distance made
-/// every mispredicted keep-or-drop branch stall the next distance's loads (docs/hnsw.md, "Search speed").
+/// every mispredicted keep-or-drop branch stall the next distance's loads. A node that becomes a candidate has its
+/// layer-0 list prefetched at once, so that the list is in cache when the node is expanded, often many steps later
+/// (prefetching only the next node's list, just before it was read, left that read to wait; docs/hnsw.md, "Search speed").
 /// </remarks>
 internal sealed partial class HnswGraph
 {
@@ -114,6 +116,10 @@ internal sealed partial class HnswGraph
                 }
 
                 list[at] = new Candidate(d, fresh[j]);
+                if (layer == 0)
+                {
+                    PrefetchLinks(pages, fresh[j]); // a node that enters the list is likely to be expanded soon
+                }
                 size = Math.Min(size + 1, ef);
                 nearestNew = Math.Min(nearestNew, at);
             }
@@ -186,6 +192,10 @@ internal sealed partial class HnswGraph
                 {
                     int n = fresh[j];
                     context.PushCandidate(d, n);
+                    if (layer == 0)
+                    {
+                        PrefetchLinks(pages, n);
+                    }
                     if (IsEligible(n, filter))
                     {
                         context.PushResult(d, n);
