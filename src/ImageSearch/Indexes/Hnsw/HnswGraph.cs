@@ -386,8 +386,34 @@ internal sealed partial class HnswGraph
         PrefetchLines(start, codes ? Dimension : Dimension * sizeof(float));
     }
 
-    /// <summary>Hints the CPU to fetch a stored f32 row (for a re-rank pass); a no-op without f32 rows.</summary>
-    public void PrefetchRow(int slot) => PrefetchRow(Volatile.Read(ref _rowPages), slot, codes: false);
+    /// <summary>
+    /// The exact (f32) distances from a prepared query to <paramref name="results"/>' rows, for the re-rank of an
+    /// 8-bit traversal: rows and the lines of their keys are prefetched <see cref="InFlightLines"/> ahead as in a
+    /// layer search, so the row and key reads of one result overlap those of the next ones.
+    /// </summary>
+    public unsafe void RerankDistances(ReadOnlySpan<float> query, ReadOnlySpan<Candidate> results, Span<float> distances)
+    {
+        float[][] rows = Volatile.Read(ref _rowPages);
+        int ahead = _prefetchRows;
+        for (int i = 0; i < results.Length + ahead; i++)
+        {
+            if (i < results.Length)
+            {
+                int slot = results[i].Slot;
+                PrefetchRow(rows, slot, codes: false);
+                if (Sse.IsSupported)
+                {
+                    // Key pages are arrays of the store, not moved once large; a stale address is harmless for a prefetch.
+                    Sse.Prefetch0(Unsafe.AsPointer(ref Store.GetPage(slot >> _rowShift).Keys[slot & _rowMask]));
+                }
+            }
+
+            if (i >= ahead)
+            {
+                distances[i - ahead] = Distance(query, results[i - ahead].Slot);
+            }
+        }
+    }
 
     /// <summary>Prefetches every 64-byte line that holds a byte of [start, start + bytes).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

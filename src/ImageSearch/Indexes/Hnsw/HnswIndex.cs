@@ -531,18 +531,14 @@ public sealed partial class HnswIndex : IVectorIndex
 
         if (rerank)
         {
-            // The heap's order does not matter here: every result is scored again. Its rows are prefetched first, so
-            // their misses overlap instead of coming one after another.
+            // The results' order does not matter here: every result is scored again, its row and key prefetched ahead.
             ReadOnlySpan<Candidate> results = context.Results.AsSpan(0, context.ResultCount);
-            foreach (Candidate c in results)
-            {
-                g.PrefetchRow(c.Slot);
-            }
-
+            Span<float> exact = context.EnsureRerank(results.Length);
+            g.RerankDistances(q, results, exact);
             int found = 0;
-            foreach (Candidate c in results)
+            for (int i = 0; i < results.Length; i++)
             {
-                TopK.Push(destination, ref found, g.Store.GetKey(c.Slot), g.DistanceTo(q, c.Slot));
+                TopK.Push(destination, ref found, g.Store.GetKey(results[i].Slot), exact[i]);
             }
 
             context.ResultCount = 0;

@@ -108,6 +108,20 @@ internal sealed class SearchContext
         ResultsDescending = false;
     }
 
+    /// <summary>Exact distances of a re-rank, one per result.</summary>
+    public float[] Rerank = new float[256];
+
+    /// <summary><see cref="Rerank"/> with room for <paramref name="n"/> distances.</summary>
+    public Span<float> EnsureRerank(int n)
+    {
+        if (Rerank.Length < n)
+        {
+            Rerank = new float[Math.Max(n, Rerank.Length * 2)];
+        }
+
+        return Rerank.AsSpan(0, n);
+    }
+
     /// <summary>The sorted list, with room for <paramref name="ef"/> entries.</summary>
     public Candidate[] EnsureNearest(int ef)
     {
