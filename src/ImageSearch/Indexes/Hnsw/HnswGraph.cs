@@ -488,11 +488,7 @@ internal sealed partial class HnswGraph
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int ReadCount(int[] list, int offset, int max)
-    {
-        int n = Volatile.Read(ref list[offset]);
-        return (uint)n <= (uint)max ? n : 0; // never trust a count beyond the list (torn or corrupt)
-    }
+    private static int ReadCount(int[] list, int offset, int max) => ReadCount(ref list[offset], max);
 
     private void Lock(int slot)
     {
