@@ -17,8 +17,8 @@ internal struct Candidate
 
 /// <summary>
 /// Per-thread scratch of a graph search: a generation-stamped visited set (no clearing per query), the sorted nearest
-/// list, the candidate min-heap, the result max-heap and buffers, all grown on demand and reused, so a search allocates nothing in steady
-/// state. One context serves one search at a time; <see cref="Rent"/> hands out a fresh one when a search re-enters
+/// list, the candidate min-heap, the result max-heap and buffers, all grown on demand and reused, so a search
+/// allocates nothing in steady state. One context serves one search at a time; <see cref="Rent"/> hands out a fresh one when a search re-enters
 /// on the same thread (for example from a filter callback).
 /// </summary>
 internal sealed class SearchContext
