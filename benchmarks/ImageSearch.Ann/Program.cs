@@ -80,7 +80,7 @@ VectorElementType element = elementName switch
     "i8" => VectorElementType.Int8,
     var other => throw new ArgumentException($"Unknown element type '{other}' (f32, f16, i8)."),
 };
-// --rerank: Int8 rows plus the f32 rows (exact index: the bounded exact scan; HNSW: graph and results on f32).
+// --rerank: Int8 rows plus the f32 rows (exact index: the bounded exact scan; HNSW: links chosen and results scored on f32).
 bool rerank = a.Has("rerank");
 if (rerank && element != VectorElementType.Int8)
 {

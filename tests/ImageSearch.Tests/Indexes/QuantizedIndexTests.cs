@@ -227,8 +227,9 @@ public class QuantizedIndexTests
     [MemberData(nameof(Metrics))]
     public void HnswInt8TraversalWithRerankKeepsFloat32Recall(DistanceMetric metric)
     {
-        // The same graph (built on f32, one thread, same seed), traversed on codes and re-ranked on f32: recall@10 within
-        // 0.005 of the f32 index at equal ef, and every distance the f32 one.
+        // Graphs of the same rows (one thread, same seed; the Int8 one's links chosen on f32 distances), the Int8 one
+        // traversed on codes and re-ranked on f32: recall@10 within 0.005 of the f32 index at equal ef, and every
+        // distance the f32 one.
         const int dim = 48, count = 3000, queryCount = 200, k = 10;
         var random = new Random(3);
         var options = new HnswOptions { M = 8, EfConstruction = 80 };

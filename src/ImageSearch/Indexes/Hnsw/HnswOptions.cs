@@ -45,8 +45,9 @@ public sealed record HnswOptions
 
     /// <summary>
     /// With <see cref="VectorElementType.Int8"/>: also keep every row in f32 (<c>4 * dimension + 8</c> more bytes per
-    /// vector). The graph is then built on f32 distances; a search traverses it on the 8-bit codes (fewer bytes per
-    /// distance) and re-ranks its ef candidates on f32, so results carry exact f32 distances and recall stays close to
+    /// vector). The graph's links are then chosen on f32 distances (an insertion finds its candidates on the 8-bit
+    /// codes, then scores them on f32); a search traverses it on the codes (fewer bytes per distance) and re-ranks its
+    /// ef candidates on f32, so results carry exact f32 distances and recall stays close to
     /// a Float32 index at the same ef. Default false. Only valid with Int8. Saved with the index.
     /// </summary>
     public bool KeepFloat32Rows { get; init; }
