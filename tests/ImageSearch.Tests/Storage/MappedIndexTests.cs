@@ -369,14 +369,23 @@ public sealed class MappedIndexTests : IDisposable
         float[] q = NaiveReference.RandomVectors(new Random(9), 1, Dim);
         SearchResult[] expected = ExactIndex.Load(path).Search(q, 10);
         var mapped = MappedIndex.Open(path);
+        Assert.Equal(600, await DisposeWhileSearching(mapped, () => AssertIdentical(expected, mapped.Search(q, 10)), 200, delayMs: 20));
+    }
+
+    /// <summary>
+    /// Three tasks each run <paramref name="search"/> <paramref name="perTask"/> times while the index is disposed
+    /// after <paramref name="delayMs"/>; returns how many searches finished or were refused (ObjectDisposedException).
+    /// </summary>
+    private static async Task<int> DisposeWhileSearching(MappedIndex mapped, Action search, int perTask, int delayMs)
+    {
         int completed = 0, refused = 0;
         var searchers = Enumerable.Range(0, 3).Select(_ => Task.Run(() =>
         {
-            for (int i = 0; i < 200; i++)
+            for (int i = 0; i < perTask; i++)
             {
                 try
                 {
-                    AssertIdentical(expected, mapped.Search(q, 10));
+                    search();
                     Interlocked.Increment(ref completed);
                 }
                 catch (ObjectDisposedException)
@@ -385,10 +394,10 @@ public sealed class MappedIndexTests : IDisposable
                 }
             }
         })).ToArray();
-        await Task.Delay(20);
+        await Task.Delay(delayMs);
         mapped.Dispose();
         await Task.WhenAll(searchers);
-        Assert.Equal(600, completed + refused);
+        return completed + refused;
     }
 
     [Fact]
@@ -427,26 +436,7 @@ public sealed class MappedIndexTests : IDisposable
         float[] q = NaiveReference.RandomVectors(new Random(9), 1, Dim);
         SearchResult[] expected = HnswIndex.Load(path).Search(q, 10, new SearchOptions { Ef = 80 });
         var mapped = MappedIndex.Open(path);
-        int completed = 0, refused = 0;
-        var searchers = Enumerable.Range(0, 3).Select(_ => Task.Run(() =>
-        {
-            for (int i = 0; i < 300; i++)
-            {
-                try
-                {
-                    AssertIdentical(expected, mapped.Search(q, 10, new SearchOptions { Ef = 80 }));
-                    Interlocked.Increment(ref completed);
-                }
-                catch (ObjectDisposedException)
-                {
-                    Interlocked.Increment(ref refused);
-                }
-            }
-        })).ToArray();
-        await Task.Delay(10);
-        mapped.Dispose();
-        await Task.WhenAll(searchers);
-        Assert.Equal(900, completed + refused);
+        Assert.Equal(900, await DisposeWhileSearching(mapped, () => AssertIdentical(expected, mapped.Search(q, 10, new SearchOptions { Ef = 80 })), 300, delayMs: 10));
         Assert.Throws<ObjectDisposedException>(() => mapped.Search(q, 10));
     }
 
